@@ -1,0 +1,140 @@
+# iommufd-emu: userspace emulator of /dev/iommu and VFIO device cdevs.
+#
+#   make            build the library (and what exists of the command)
+#   make check      install missing packages, build, run every test
+#   make bench      print the benchmark table
+#   make SAN=1 ...  the same with AddressSanitizer + UBSan
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SAN ?= 0
+
+VARIANT := $(if $(filter 1,$(SAN)),san,rel)
+BUILD := build/$(VARIANT)
+
+CC ?= gcc
+WARN := -Wall -Wextra -Werror
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iemu
+CFLAGS := -std=gnu11 -g -O2 -fPIC -fvisibility=hidden $(WARN) $(if $(filter 1,$(SAN)),$(SANFLAGS))
+LDFLAGS := $(if $(filter 1,$(SAN)),$(SANFLAGS))
+LDLIBS := -lpthread
+
+# Debian/Ubuntu packages the build and the tests need.
+PACKAGES := gcc make pkg-config libcmocka-dev uthash-dev valgrind libfuse3-dev fuse3
+
+VERSION := 0.1.0
+
+LIB_SRC := $(filter-out emu/main.c,$(wildcard emu/*.c))
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCH_BIN := $(BUILD)/tests/bench
+
+STATIC_LIB := $(BUILD)/libiommufd-emu.a
+SHARED_LIB := $(BUILD)/libiommufd-emu.so.0
+
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
+	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect
+
+.PHONY: all lib check unit unit-san abi bench deps install clean demo
+.DELETE_ON_ERROR:
+
+all: lib $(UNIT_BIN)
+
+lib: $(STATIC_LIB) $(SHARED_LIB)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d)
+
+# One relocatable object whose internal symbols are made local, so that a
+# program linking the static library only sees the public API.
+$(BUILD)/iommufd-emu.o: $(LIB_OBJ)
+	$(LD) -r -o $@ $^
+	objcopy --localize-hidden $@
+
+$(STATIC_LIB): $(BUILD)/iommufd-emu.o
+	rm -f $@
+	ar rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libiommufd-emu.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests link the objects directly: they exercise internal modules too.
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) -lcmocka $(LDLIBS)
+
+$(BENCH_BIN): tests/bench/bench.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+# ---- tests ----
+
+check: deps
+	$(MAKE) unit
+	$(MAKE) SAN=1 unit-san
+	$(MAKE) abi
+	@echo "make check: all passed"
+
+# Under valgrind memcheck: any error or leak fails the run.
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do \
+		echo "== $$t (valgrind)"; \
+		$(VALGRIND) $$t; \
+	done
+
+unit-san: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do \
+		echo "== $$t (ASan+UBSan)"; \
+		ASAN_OPTIONS=detect_leaks=1 $$t; \
+	done
+
+# The ABI headers against the system's (and ABI_HEADERS=dir if given).
+ABI_HEADERS ?=
+abi:
+	@tests/abi/run.sh "$(CC)" "$(BUILD)/abi" ""
+	@if [ -n "$(ABI_HEADERS)" ]; then \
+		tests/abi/run.sh "$(CC)" "$(BUILD)/abi-extra" "$(ABI_HEADERS)"; fi
+
+bench: $(BENCH_BIN)
+	@$(BENCH_BIN)
+
+# ---- set-up ----
+
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing </dev/null; \
+	fi
+
+demo: deps $(BUILD)/examples/demo
+	@$(BUILD)/examples/demo
+
+$(BUILD)/examples/demo: examples/demo.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include/iommufd_emu/uapi $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/iommufd_emu.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/iommufd_emu/uapi/*.h $(DESTDIR)$(PREFIX)/include/iommufd_emu/uapi/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libiommufd-emu.so.0 $(DESTDIR)$(PREFIX)/lib/libiommufd-emu.so
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: iommufd-emu' 'Description: userspace emulator of Linux iommufd and VFIO device cdevs' \
+		'Version: $(VERSION)' 'Libs: -L$${libdir} -liommufd-emu' 'Libs.private: -lpthread' \
+		'Cflags: -I$${includedir}' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/iommufd-emu.pc
+
+clean:
+	rm -rf build

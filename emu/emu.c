@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The emulator instance: creation with defaults, destruction.
+ */
+#include "emu.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "account.h"
+#include "proc.h"
+
+int iemu_create(const struct iemu_config *cfg, struct iemu **out)
+{
+	struct iemu *emu = calloc(1, sizeof(*emu));
+
+	if (!emu)
+		return -ENOMEM;
+	if (cfg)
+		emu->cfg = *cfg;
+	if (!emu->cfg.kernel)
+		emu->cfg.kernel = IEMU_KERNEL_7_3;
+	pthread_mutex_init(&emu->lock, NULL);
+	physmem_init(&emu->phys);
+	*out = emu;
+	return 0;
+}
+
+void iemu_destroy(struct iemu *emu)
+{
+	if (!emu)
+		return;
+	if (emu->self)
+		iemu_proc_put(emu->self);
+	account_destroy(emu);
+	physmem_destroy(&emu->phys);
+	pthread_mutex_destroy(&emu->lock);
+	free(emu);
+}
+
+void emu_oom(const char *where)
+{
+	fprintf(stderr, "iommufd-emu: out of memory in %s\n", where);
+	abort();
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulator instance: configuration and the state shared by all contexts
+ * (processes, per-user accounting, the fake physical address space).
+ */
+#ifndef IEMU_EMU_H
+#define IEMU_EMU_H
+
+#include <pthread.h>
+
+#include "iommufd_emu.h"
+#include "physmem.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ULL << PAGE_SHIFT)
+/* Transparent huge page size of x86-64: caps automatic IOVA alignment. */
+#define HPAGE_SIZE (2ULL << 20)
+
+struct acct_user;
+
+struct iemu {
+	struct iemu_config cfg;
+	pthread_mutex_t lock; /* procs, self, users, ctx list */
+	struct iemu_proc *procs;
+	struct iemu_proc *self;
+	struct acct_user *users;
+	struct iemu_ctx *ctxs;
+	struct physmem phys;
+};
+
+/* Whether the emulated kernel is at least major.minor. */
+static inline bool emu_kernel_at_least(const struct iemu *emu, unsigned int kver)
+{
+	return emu->cfg.kernel >= kver;
+}
+
+/* Report an allocation failure where no error can be returned, and stop. */
+_Noreturn void emu_oom(const char *where);
+
+#endif

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Page sets (see pages.h).  A pin first checks the pages no user held yet,
+ * then charges them, then records them: an unusable range fails with EFAULT
+ * before any limit is consulted, as pin_user_pages fails before the kernel's
+ * accounting runs.
+ */
+#include "pages.h"
+
+#include <errno.h>
+#include <linux/magic.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "cover.h"
+#include "emu.h"
+#include "proc.h"
+
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6
+#endif
+
+static int pages_new(struct iemu_proc *caller, uint64_t start_byte,
+		     uint64_t length, bool writable, struct pages **out)
+{
+	struct pages *p;
+
+	/* The kernel's size_t lengths stop one page short of the top. */
+	if (length > UINT64_MAX - PAGE_SIZE || length == 0)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->refs = 1;
+	p->fd = -1;
+	p->npages = (length + start_byte + PAGE_SIZE - 1) / PAGE_SIZE;
+	p->writable = writable;
+	p->account = proc_capable(caller, IEMU_CAP_IPC_LOCK) ? ACCOUNT_NONE :
+								ACCOUNT_USER;
+	p->source = iemu_proc_get(caller);
+	imap_init(&p->pinned);
+	*out = p;
+	return 0;
+}
+
+int pages_alloc_user(struct iemu_proc *caller, uint64_t uptr, uint64_t length,
+		     bool writable, struct pages **out, uint64_t *start_byte)
+{
+	uint64_t down = uptr & ~(PAGE_SIZE - 1);
+	int rc;
+
+	if (uptr + length < uptr)
+		return -EOVERFLOW;
+	rc = pages_new(caller, uptr - down, length, writable, out);
+	if (rc)
+		return rc;
+	(*out)->type = PAGES_USER;
+	(*out)->uptr = down;
+	*start_byte = uptr - down;
+	return 0;
+}
+
+int pages_alloc_file(struct iemu_proc *caller, int fd, uint64_t start,
+		     uint64_t length, bool writable, struct pages **out,
+		     uint64_t *start_byte)
+{
+	uint64_t down = start & ~(PAGE_SIZE - 1);
+	int rc = pages_new(caller, start - down, length, writable, out);
+
+	if (rc)
+		return rc;
+	(*out)->type = PAGES_FILE;
+	(*out)->fd = fd;
+	(*out)->start = down;
+	*start_byte = start - down;
+	return 0;
+}
+
+void pages_get(struct pages *p)
+{
+	p->refs++;
+}
+
+void pages_put(struct pages *p)
+{
+	if (--p->refs)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	imap_destroy(&p->pinned);
+	iemu_proc_put(p->source);
+	free(p);
+}
+
+/* What check_vma_flags() lets a FOLL_LONGTERM pin through. */
+static int vma_pinnable(const struct iemu_vma *v, bool write)
+{
+	if (v->kind == IEMU_VMA_IO)
+		return -EFAULT;
+	if (write) {
+		if (v->kind == IEMU_VMA_FILE && (v->flags & IEMU_VMA_SHARED))
+			return -EFAULT;
+		if (!(v->flags & IEMU_VMA_WRITE))
+			return -EFAULT;
+	} else if (!(v->flags & IEMU_VMA_READ)) {
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static int check_user(void *arg, uint64_t first, uint64_t last)
+{
+	struct pages *p = arg;
+	uint64_t addr = p->uptr + first * PAGE_SIZE;
+	uint64_t end = p->uptr + (last + 1) * PAGE_SIZE;
+	struct iemu_vma v;
+	int rc;
+
+	while (addr < end) {
+		rc = p->source->ops->vma_at(p->source->opaque, addr, &v);
+		if (rc || v.start > addr)
+			return -EFAULT;
+		rc = vma_pinnable(&v, p->writable);
+		if (rc)
+			return rc;
+		addr = v.end;
+	}
+	return 0;
+}
+
+/* What memfd_pin_folios() accepts: shmem or hugetlbfs, inside the file. */
+static int check_file(void *arg, uint64_t first, uint64_t last)
+{
+	struct pages *p = arg;
+	uint64_t end = p->start + (last + 1) * PAGE_SIZE - 1;
+	struct statfs sfs;
+	struct stat st;
+
+	if (fstatfs(p->fd, &sfs) || fstat(p->fd, &st))
+		return -EINVAL;
+	if (sfs.f_type != TMPFS_MAGIC &&
+	    sfs.f_type != (typeof(sfs.f_type))HUGETLBFS_MAGIC)
+		return -EINVAL;
+	(void)first;
+	if (end >= (uint64_t)st.st_size)
+		return -EINVAL;
+	return 0;
+}
+
+int pages_pin(struct pages *p, uint64_t first, uint64_t last)
+{
+	struct iemu *emu = p->source->emu;
+	uint64_t fresh;
+	bool new_phys = false;
+	int rc;
+
+	if (p->type == PAGES_USER) {
+		if (atomic_load(&p->source->exited))
+			return -EFAULT;
+		rc = cover_for_each_uncovered(&p->pinned, first, last,
+					      check_user, p);
+	} else {
+		rc = cover_for_each_uncovered(&p->pinned, first, last,
+					      check_file, p);
+	}
+	if (rc)
+		return rc;
+
+	fresh = cover_uncovered(&p->pinned, first, last);
+	if (!p->npinned && fresh) {
+		rc = physmem_alloc(&emu->phys, p->npages * PAGE_SIZE, p, &p->phys);
+		if (rc)
+			return rc == -ENOSPC ? -ENOMEM : rc;
+		new_phys = true;
+	}
+	rc = account_charge(p->source, p->account, fresh);
+	if (rc) {
+		if (new_phys)
+			physmem_free(&emu->phys, p->phys);
+		return rc;
+	}
+	cover_add(&p->pinned, first, last);
+	p->npinned += fresh;
+	return 0;
+}
+
+void pages_unpin(struct pages *p, uint64_t first, uint64_t last)
+{
+	uint64_t freed = cover_sub(&p->pinned, first, last);
+
+	account_uncharge(p->source, p->account, freed);
+	p->npinned -= freed;
+	if (!p->npinned && freed)
+		physmem_free(&p->source->emu->phys, p->phys);
+}
+
+void pages_set_source(struct pages *p, struct iemu_proc *proc)
+{
+	struct iemu_proc *old = p->source;
+
+	p->source = iemu_proc_get(proc);
+	iemu_proc_put(old);
+}
