@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -143,3 +144,37 @@ static inline void *pages(size_t n)
 }
 
 #endif
+
+/* ---- domains without devices: tests reach the internal HWPT API ---- */
+#include "ctx.h"
+#include "hwpt.h"
+#include "ioas.h"
+
+/* The geometry of a typical x86 IOMMU domain: 48-bit aperture, 4K/2M/1G. */
+static const struct hwpt_geometry test_geo = {
+	.aperture_start = 0,
+	.aperture_last = (1ULL << 48) - 1,
+	.pgsize_bitmap = (1ULL << 12) | (1ULL << 21) | (1ULL << 30),
+	.dirty_supported = true,
+};
+
+/* Attach a new HWPT_PAGING to an IOAS: its id, or -errno. */
+static inline long add_domain(struct fx *f, uint32_t ioas_id,
+			      const struct hwpt_geometry *geo)
+{
+	struct ioas *ioas = ioas_find(f->ctx, ioas_id);
+	struct hwpt *hwpt;
+	int rc;
+
+	assert_non_null(ioas);
+	rc = hwpt_paging_create(f->ctx, ioas, geo ? geo : &test_geo, &hwpt);
+	if (rc)
+		return rc;
+	obj_finalize(f->ctx, &hwpt->obj);
+	return hwpt->obj.id;
+}
+
+static inline struct hwpt *hwpt_of(struct fx *f, uint32_t id)
+{
+	return (struct hwpt *)obj_find(f->ctx, id, OBJ_HWPT_PAGING);
+}
