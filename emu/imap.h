@@ -23,6 +23,8 @@ struct imap {
 	struct imap_node *root;
 	size_t count;
 	size_t nodes;
+	struct imap_node *spare; /* a few free nodes, so updates rarely allocate */
+	unsigned int nspare;
 };
 
 struct imap_entry {
@@ -84,5 +86,9 @@ bool imap_next_gap(const struct imap *m, uint64_t lo, uint64_t hi,
 
 /* Bytes of memory held by the map's nodes (for the status view and bench). */
 size_t imap_memory(const struct imap *m);
+
+/* Check every internal summary against its node: 0, or a negative code
+ * telling which invariant broke (for tests). */
+int imap_verify(const struct imap *m);
 
 #endif

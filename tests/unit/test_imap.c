@@ -143,6 +143,7 @@ static void random_run(uint64_t space, uint64_t maxlen, int ops)
 			model_remove(m, i);
 			assert_false(imap_remove(&map, e.start, NULL));
 		}
+		assert_int_equal(imap_verify(&map), 0);
 		if (op % 64 == 0)
 			check_same(&map, m, space);
 	}
