@@ -26,11 +26,25 @@ PACKAGES := gcc make pkg-config libcmocka-dev uthash-dev valgrind libfuse3-dev f
 
 VERSION := 0.1.0
 
-LIB_SRC := $(filter-out emu/main.c,$(wildcard emu/*.c))
+LIB_SRC := $(wildcard emu/*.c)
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+# The command: the FUSE front end over the library's public API.
+CMD_SRC := $(filter-out emu/fuse/preload.c,$(wildcard emu/fuse/*.c))
+CMD_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CMD_SRC))
+CMD_BIN := $(BUILD)/iommufd-emu
+PRELOAD_LIB := $(BUILD)/libiommufd-emu-preload.so
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
+FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BIN := $(BUILD)/tests/bench
+
+# Scenario programs: plain drivers of /dev/iommu (run over FUSE, and on a
+# real kernel), and the same linked in-process through the shim.
+SCEN_SRC := $(wildcard tests/kernel/*.c)
+SCEN_BIN := $(patsubst tests/kernel/%.c,$(BUILD)/scenarios/%,$(SCEN_SRC))
+SCEN_INPROC := $(patsubst tests/kernel/%.c,$(BUILD)/scenarios/%-inproc,$(SCEN_SRC))
+E2E_BIN := $(BUILD)/tests/e2e/test_fuse
 
 STATIC_LIB := $(BUILD)/libiommufd-emu.a
 SHARED_LIB := $(BUILD)/libiommufd-emu.so.0
@@ -38,12 +52,28 @@ SHARED_LIB := $(BUILD)/libiommufd-emu.so.0
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
 	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect
 
-.PHONY: all lib check unit unit-san abi bench deps install clean demo
+.PHONY: all lib check unit unit-san abi e2e bench deps install clean demo
 .DELETE_ON_ERROR:
 
-all: lib $(UNIT_BIN)
+all: lib $(CMD_BIN) $(PRELOAD_LIB) $(UNIT_BIN) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN)
 
 lib: $(STATIC_LIB) $(SHARED_LIB)
+
+$(BUILD)/emu/fuse/%.o: emu/fuse/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(FUSE_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(CMD_OBJ:.o=.d)
+
+$(CMD_BIN): $(CMD_OBJ) $(STATIC_LIB)
+	@echo "  CCLD    $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(STATIC_LIB) $(FUSE_LIBS) $(LDLIBS)
+
+$(PRELOAD_LIB): emu/fuse/preload.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -shared $(LDFLAGS) -o $@ $< -ldl
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,6 +101,22 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(LIB_OBJ)
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) -lcmocka $(LDLIBS)
 
+$(BUILD)/scenarios/%: tests/kernel/%.c tests/kernel/scenario.h
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) -U_FORTIFY_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/scenarios/%-inproc: tests/kernel/%.c tests/kernel/scenario.h tests/e2e/shim.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) -U_FORTIFY_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/shim.c \
+		$(LIB_OBJ) $(LDLIBS) -Wl,--wrap=open,--wrap=ioctl,--wrap=close
+
+$(E2E_BIN): tests/e2e/test_fuse.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcmocka
+
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
@@ -82,6 +128,8 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) SAN=1 unit-san
 	$(MAKE) abi
+	$(MAKE) e2e
+	$(MAKE) SAN=1 e2e
 	@echo "make check: all passed"
 
 # Under valgrind memcheck: any error or leak fails the run.
@@ -96,6 +144,13 @@ unit-san: $(UNIT_BIN)
 		echo "== $$t (ASan+UBSan)"; \
 		ASAN_OPTIONS=detect_leaks=1 $$t; \
 	done
+
+# Through a real FUSE mount: scenarios agree with in-process runs, and the
+# server's own end-to-end tests (under SAN=1 the server runs with ASan).
+e2e: $(CMD_BIN) $(PRELOAD_LIB) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN)
+	@echo "== end-to-end ($(VARIANT))"
+	@tests/e2e/compare.sh $(BUILD)
+	@$(E2E_BIN) $(CMD_BIN)
 
 # The ABI headers against the system's (and ABI_HEADERS=dir if given).
 ABI_HEADERS ?=
@@ -127,8 +182,11 @@ $(BUILD)/examples/demo: examples/demo.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
-install: lib
-	install -d $(DESTDIR)$(PREFIX)/include/iommufd_emu/uapi $(DESTDIR)$(PREFIX)/lib/pkgconfig
+install: lib $(CMD_BIN) $(PRELOAD_LIB)
+	install -d $(DESTDIR)$(PREFIX)/include/iommufd_emu/uapi $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(CMD_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(PRELOAD_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/iommufd_emu.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/iommufd_emu/uapi/*.h $(DESTDIR)$(PREFIX)/include/iommufd_emu/uapi/
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/

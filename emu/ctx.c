@@ -41,9 +41,13 @@ long iemu_ctx_ioctl(struct iemu_ctx *ctx, struct iemu_proc *caller,
 {
 	long rc;
 
+	if (caller->ops->begin)
+		caller->ops->begin(caller->opaque);
 	pthread_mutex_lock(&ctx->lock);
 	rc = iommufd_ioctl(ctx, caller, cmd, arg);
 	pthread_mutex_unlock(&ctx->lock);
+	if (caller->ops->end)
+		caller->ops->end(caller->opaque);
 	return rc;
 }
 

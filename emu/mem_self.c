@@ -5,14 +5,19 @@
  * A system call per argument copy would cost more than the whole emulated
  * ioctl, so copies are checked against a snapshot of /proc/self/maps that is
  * re-read when an address is not found in it.  The kernel answers EFAULT for
- * unmapped or protected memory; so does this backend, as long as the caller
- * does not unmap memory between two requests without a new request touching
- * an unknown address (the snapshot only learns of new mappings lazily).
- * Pin checks do not use the snapshot: they query the live map.
+ * unmapped or protected memory; so does this backend.  The snapshot can be
+ * stale (the caller may have unmapped or protected memory since), so each
+ * copy also runs under a fault guard: a SIGSEGV or SIGBUS inside it jumps
+ * back, the copy fails with EFAULT and the snapshot is re-read.  The guard's
+ * handler is installed once and hands every other fault to the handler that
+ * was there before.  Pin checks do not use the snapshot: they query the
+ * live map.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,55 @@ struct mem_self {
 	size_t n;
 };
 
+/* ---- the fault guard ---- */
+
+/* volatile: the stores around memcpy must not be merged away */
+static __thread sigjmp_buf *volatile guard;
+static struct sigaction old_segv, old_bus;
+static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
+
+	if (guard)
+		siglongjmp(*guard, 1);
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, si, uc);
+	} else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+		old->sa_handler(sig);
+	} else {
+		/* Not ours: let the fault happen again with the old action. */
+		sigaction(sig, old, NULL);
+	}
+}
+
+static void install_guard(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_fault,
+				.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+}
+
+/* memcpy that turns a fault into -EFAULT.  SA_NODEFER leaves the signal
+ * unblocked, so the jump need not restore the signal mask. */
+static int guarded_copy(void *dst, const void *src, size_t len)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0)) {
+		guard = NULL;
+		return -EFAULT;
+	}
+	guard = &jb;
+	memcpy(dst, src, len);
+	guard = NULL;
+	return 0;
+}
+
 void *mem_self_open(void)
 {
 	struct mem_self *m = calloc(1, sizeof(*m));
@@ -40,6 +94,7 @@ void *mem_self_open(void)
 		free(m);
 		return NULL;
 	}
+	pthread_once(&guard_once, install_guard);
 	pthread_rwlock_init(&m->lock, NULL);
 	return m;
 }
@@ -82,6 +137,16 @@ static bool covered(const struct mem_self *m, uint64_t addr, uint64_t end,
 	return true;
 }
 
+static void refresh(struct mem_self *m)
+{
+	pthread_rwlock_wrlock(&m->lock);
+	free(m->snap);
+	m->snap = NULL;
+	m->n = 0;
+	vma_snapshot(m->maps_fd, &m->snap, &m->n);
+	pthread_rwlock_unlock(&m->lock);
+}
+
 static int check(struct mem_self *m, uint64_t addr, size_t len,
 		 unsigned int need)
 {
@@ -93,12 +158,9 @@ static int check(struct mem_self *m, uint64_t addr, size_t len,
 	if (ok)
 		return 0;
 
-	pthread_rwlock_wrlock(&m->lock);
-	free(m->snap);
-	m->snap = NULL;
-	m->n = 0;
-	if (vma_snapshot(m->maps_fd, &m->snap, &m->n) == 0)
-		ok = covered(m, addr, addr + len, need);
+	refresh(m);
+	pthread_rwlock_rdlock(&m->lock);
+	ok = covered(m, addr, addr + len, need);
 	pthread_rwlock_unlock(&m->lock);
 	return ok ? 0 : -EFAULT;
 }
@@ -107,8 +169,11 @@ static int self_read(void *opaque, uint64_t addr, void *buf, size_t len)
 {
 	int rc = check(opaque, addr, len, IEMU_VMA_READ);
 
-	if (!rc)
-		memcpy(buf, (const void *)(uintptr_t)addr, len);
+	if (rc)
+		return rc;
+	rc = guarded_copy(buf, (const void *)(uintptr_t)addr, len);
+	if (rc)
+		refresh(opaque);
 	return rc;
 }
 
@@ -116,8 +181,11 @@ static int self_write(void *opaque, uint64_t addr, const void *buf, size_t len)
 {
 	int rc = check(opaque, addr, len, IEMU_VMA_WRITE);
 
-	if (!rc)
-		memcpy((void *)(uintptr_t)addr, buf, len);
+	if (rc)
+		return rc;
+	rc = guarded_copy((void *)(uintptr_t)addr, buf, len);
+	if (rc)
+		refresh(opaque);
 	return rc;
 }
 

@@ -99,6 +99,10 @@ struct iemu_proc_ops {
 	uint64_t (*mlocked_pages)(void *opaque);
 	/* Called when the last reference to the process goes. */
 	void (*release)(void *opaque);
+	/* A request of this process starts / ends on the calling thread:
+	 * copies read during it may be reused until it ends (optional). */
+	void (*begin)(void *opaque);
+	void (*end)(void *opaque);
 };
 
 struct iemu_proc_desc {
@@ -111,6 +115,12 @@ struct iemu_proc_desc {
 
 /* The calling process itself, reached with plain memory accesses. */
 IEMU_API int iemu_proc_self(struct iemu *emu, struct iemu_proc **out);
+
+/* Another process, reached with process_vm_readv/writev, PROCMAP_QUERY and
+ * pidfd_getfd (the FUSE server's clients).  Needs ptrace access to it:
+ * -EPERM when that is refused, -ESRCH when it does not exist. */
+IEMU_API int iemu_proc_open_pid(struct iemu *emu, pid_t pid,
+				struct iemu_proc **out);
 
 /* A process reached through the given ops (e.g. a fuzzer's arena). */
 IEMU_API int iemu_proc_create(struct iemu *emu, const struct iemu_proc_desc *desc,
@@ -166,6 +176,14 @@ struct iemu_ctx_stats {
 	uint64_t pinned_pages;
 };
 IEMU_API void iemu_ctx_stats(struct iemu_ctx *ctx, struct iemu_ctx_stats *out);
+
+/* The name of an ioctl number ("IOMMU_IOAS_MAP"), or NULL.  VFIO reuses
+ * numbers between containers and devices, so the kind of file matters. */
+enum iemu_file_kind {
+	IEMU_FILE_IOMMU,  /* /dev/iommu: iommufd and the VFIO container ioctls */
+	IEMU_FILE_DEVICE, /* /dev/vfio/devices/vfioN */
+};
+IEMU_API const char *iemu_ioctl_name(enum iemu_file_kind kind, unsigned int cmd);
 
 /* Convenience for in-process callers: ioctl with the caller's own memory. */
 IEMU_API long iemu_ioctl(struct iemu_ctx *ctx, unsigned int cmd, void *arg);

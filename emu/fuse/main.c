@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+/*
+ * iommufd-emu: the command.  `serve` mounts the emulator and serves until
+ * signalled; `run` serves for one command and its descendants, making the
+ * files appear at their /dev paths; `status` prints a running server's view.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommufd_emu.h"
+#include "options.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iommufd-emu serve --mount DIR [OPTIONS]\n"
+		"       iommufd-emu run [OPTIONS] -- CMD [ARGS...]\n"
+		"       iommufd-emu status DIR\n"
+		"\n"
+		"Serve /dev/iommu and VFIO device cdevs from a FUSE mount.\n"
+		"\n"
+		"  --mount DIR      serve here (run: a private temporary directory)\n"
+		"  --trace FILE     append one JSON line per request to FILE\n"
+		"  --kernel VER     behave as Linux VER: 7.3 (default) or 6.12\n"
+		"  --allow-other    let other users use the files (needs user_allow_other\n"
+		"                   in /etc/fuse.conf when not root)\n"
+		"  --no-namespace   run: do not put the files at /dev in a private namespace\n"
+		"  --no-preload     run: do not preload the path-redirection library\n");
+}
+
+static int parse_kernel(const char *s, unsigned int *kver)
+{
+	if (!strcmp(s, "7.3"))
+		*kver = IEMU_KERNEL_7_3;
+	else if (!strcmp(s, "6.12"))
+		*kver = IEMU_KERNEL_6_12;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "mount", required_argument, NULL, 'm' },
+		{ "trace", required_argument, NULL, 't' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "allow-other", no_argument, NULL, 'a' },
+		{ "no-namespace", no_argument, NULL, 'N' },
+		{ "no-preload", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o->mount = optarg;
+			break;
+		case 't':
+			o->trace = optarg;
+			break;
+		case 'k':
+			if (parse_kernel(optarg, &o->kernel)) {
+				fprintf(stderr, "iommufd-emu: --kernel %s: use 7.3 or 6.12\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'a':
+			o->allow_other = true;
+			break;
+		case 'N':
+			o->no_namespace = true;
+			break;
+		case 'P':
+			o->no_preload = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	o->cmd = argv + optind;
+	return 0;
+}
+
+static int status_main(const char *dir)
+{
+	char path[4096], buf[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/status", dir);
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "iommufd-emu: no server answers at %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)))
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "status")) {
+		if (argc != 3) {
+			usage(stderr);
+			return 2;
+		}
+		return status_main(argv[2]);
+	}
+	if (!strcmp(argv[1], "serve") || !strcmp(argv[1], "run")) {
+		if (parse(argc - 1, argv + 1, &o))
+			return 2;
+		if (argv[1][0] == 's') {
+			if (!o.mount || *o.cmd) {
+				fprintf(stderr, "iommufd-emu: serve needs --mount DIR and no command\n");
+				return 2;
+			}
+			return serve_main(&o);
+		}
+		if (!*o.cmd) {
+			fprintf(stderr, "iommufd-emu: run needs a command after --\n");
+			return 2;
+		}
+		return run_main(&o);
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "iommufd-emu: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line options shared by `serve` and `run`.
+ */
+#ifndef IEMU_FUSE_OPTIONS_H
+#define IEMU_FUSE_OPTIONS_H
+
+#include <stdbool.h>
+
+struct iemu;
+
+struct options {
+	const char *mount;
+	const char *trace;
+	unsigned int kernel;
+	bool allow_other;
+	bool no_namespace;
+	bool no_preload;
+	char **cmd; /* run: the command and its arguments */
+};
+
+/* Start an emulator with the options' settings, its client table and trace;
+ * 0 or -errno with the reason printed. */
+int server_start(const struct options *o, struct iemu **emu);
+void server_stop(struct iemu *emu);
+
+int serve_main(const struct options *o);
+int run_main(const struct options *o);
+
+#endif

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `iommufd-emu serve`, and the start-up both commands share.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clients.h"
+#include "fs.h"
+#include "iommufd_emu.h"
+#include "options.h"
+#include "trace.h"
+
+int server_start(const struct options *o, struct iemu **emu)
+{
+	struct iemu_config cfg = { .kernel = o->kernel };
+	int rc = iemu_create(&cfg, emu);
+
+	if (rc)
+		return rc;
+	if (o->trace) {
+		rc = trace_open(o->trace);
+		if (rc) {
+			fprintf(stderr, "iommufd-emu: cannot write the trace %s: %s\n", o->trace,
+				strerror(-rc));
+			iemu_destroy(*emu);
+			return rc;
+		}
+	}
+	rc = clients_init(*emu);
+	if (rc) {
+		trace_close();
+		iemu_destroy(*emu);
+	}
+	return rc;
+}
+
+void server_stop(struct iemu *emu)
+{
+	clients_fini();
+	trace_close();
+	iemu_destroy(emu);
+}
+
+int serve_main(const struct options *o)
+{
+	struct fs_options fo = {
+		.mountpoint = o->mount, .allow_other = o->allow_other, .signals = true,
+	};
+	struct iemu *emu;
+	int rc = server_start(o, &emu);
+
+	if (rc)
+		return 1;
+	rc = fs_mount(emu, &fo);
+	if (!rc) {
+		fprintf(stderr, "iommufd-emu: serving %s\n", o->mount);
+		rc = fs_run();
+		fs_unmount();
+	}
+	server_stop(emu);
+	return rc ? 1 : 0;
+}
