@@ -17,7 +17,8 @@ CC ?= gcc
 WARN := -Wall -Wextra -Werror
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iemu
-CFLAGS := -std=gnu11 -g -O2 -fPIC -fvisibility=hidden $(WARN) $(if $(filter 1,$(SAN)),$(SANFLAGS))
+BASE_CFLAGS := -std=gnu11 -g -O2 -fPIC -fvisibility=hidden $(WARN)
+CFLAGS := $(BASE_CFLAGS) $(if $(filter 1,$(SAN)),$(SANFLAGS))
 LDFLAGS := $(if $(filter 1,$(SAN)),$(SANFLAGS))
 LDLIBS := -lpthread
 
@@ -70,10 +71,11 @@ $(CMD_BIN): $(CMD_OBJ) $(STATIC_LIB)
 	@echo "  CCLD    $@"
 	@$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(STATIC_LIB) $(FUSE_LIBS) $(LDLIBS)
 
+# Never sanitized: it is loaded into arbitrary programs.
 $(PRELOAD_LIB): emu/fuse/preload.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) -shared $(LDFLAGS) -o $@ $< -ldl
+	@$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -shared -o $@ $< -ldl
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -101,10 +103,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(LIB_OBJ)
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) -lcmocka $(LDLIBS)
 
+# Plain clients, as a driver would be built (the server is what SAN=1 checks).
 $(BUILD)/scenarios/%: tests/kernel/%.c tests/kernel/scenario.h
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(CPPFLAGS) -U_FORTIFY_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $<
+	@$(CC) $(CPPFLAGS) -U_FORTIFY_SOURCE $(BASE_CFLAGS) -o $@ $<
 
 $(BUILD)/scenarios/%-inproc: tests/kernel/%.c tests/kernel/scenario.h tests/e2e/shim.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
