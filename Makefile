@@ -39,6 +39,8 @@ FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BIN := $(BUILD)/tests/bench
+FUSE_BENCH_BIN := $(BUILD)/tests/fuse_bench
+NOOP_FUSE_BIN := $(BUILD)/tests/noop_fuse
 
 # Scenario programs: plain drivers of /dev/iommu (run over FUSE, and on a
 # real kernel), and the same linked in-process through the shim.
@@ -46,6 +48,7 @@ SCEN_SRC := $(wildcard tests/kernel/*.c)
 SCEN_BIN := $(patsubst tests/kernel/%.c,$(BUILD)/scenarios/%,$(SCEN_SRC))
 SCEN_INPROC := $(patsubst tests/kernel/%.c,$(BUILD)/scenarios/%-inproc,$(SCEN_SRC))
 E2E_BIN := $(BUILD)/tests/e2e/test_fuse
+PATHS_CHECK_BIN := $(BUILD)/tests/e2e/paths_check
 
 STATIC_LIB := $(BUILD)/libiommufd-emu.a
 SHARED_LIB := $(BUILD)/libiommufd-emu.so.0
@@ -56,7 +59,8 @@ VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
 .PHONY: all lib check unit unit-san abi e2e bench deps install clean demo
 .DELETE_ON_ERROR:
 
-all: lib $(CMD_BIN) $(PRELOAD_LIB) $(UNIT_BIN) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN)
+all: lib $(CMD_BIN) $(PRELOAD_LIB) $(UNIT_BIN) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN) \
+	$(PATHS_CHECK_BIN)
 
 lib: $(STATIC_LIB) $(SHARED_LIB)
 
@@ -115,10 +119,25 @@ $(BUILD)/scenarios/%-inproc: tests/kernel/%.c tests/kernel/scenario.h tests/e2e/
 	@$(CC) $(CPPFLAGS) -U_FORTIFY_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/shim.c \
 		$(LIB_OBJ) $(LDLIBS) -Wl,--wrap=open,--wrap=ioctl,--wrap=close
 
+$(PATHS_CHECK_BIN): tests/e2e/paths_check.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -o $@ $<
+
 $(E2E_BIN): tests/e2e/test_fuse.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcmocka
+
+$(FUSE_BENCH_BIN): tests/bench/fuse_bench.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(NOOP_FUSE_BIN): tests/bench/noop_fuse.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(FUSE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(FUSE_LIBS)
 
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -150,10 +169,10 @@ unit-san: $(UNIT_BIN)
 
 # Through a real FUSE mount: scenarios agree with in-process runs, and the
 # server's own end-to-end tests (under SAN=1 the server runs with ASan).
-e2e: $(CMD_BIN) $(PRELOAD_LIB) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN)
+e2e: $(CMD_BIN) $(PRELOAD_LIB) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN) $(PATHS_CHECK_BIN)
 	@echo "== end-to-end ($(VARIANT))"
 	@tests/e2e/compare.sh $(BUILD)
-	@$(E2E_BIN) $(CMD_BIN)
+	@$(E2E_BIN) $(CMD_BIN) $(PATHS_CHECK_BIN)
 
 # The ABI headers against the system's (and ABI_HEADERS=dir if given).
 ABI_HEADERS ?=
@@ -162,8 +181,9 @@ abi:
 	@if [ -n "$(ABI_HEADERS)" ]; then \
 		tests/abi/run.sh "$(CC)" "$(BUILD)/abi-extra" "$(ABI_HEADERS)"; fi
 
-bench: $(BENCH_BIN)
+bench: $(BENCH_BIN) $(FUSE_BENCH_BIN) $(NOOP_FUSE_BIN) $(CMD_BIN)
 	@$(BENCH_BIN)
+	@$(FUSE_BENCH_BIN) $(CMD_BIN) $(NOOP_FUSE_BIN)
 
 # ---- set-up ----
 

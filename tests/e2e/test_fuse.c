@@ -2,8 +2,8 @@
 /*
  * End-to-end tests of `iommufd-emu serve` through a real FUSE mount: client
  * isolation, concurrent clients, a client killed mid-sequence, a descriptor
- * passed to another process, shutdown with clients attached.  The server
- * binary is argv[1].
+ * passed to another process, shutdown with clients attached; and `run`.
+ * The server binary is argv[1], paths_check argv[2].
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +25,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "iommufd_emu/uapi/iommufd.h"
 
 #define PG 4096ULL
 
 static const char *server_bin;
+static const char *paths_check_bin;
 static char mnt[64];
 static char iommu[96];
 static pid_t server;
@@ -432,6 +434,60 @@ static void test_sigterm_with_clients_attached(void **state)
 	start_server(NULL);
 }
 
+/* ---- iommufd-emu run ---- */
+
+static int run_cmd(const char *const *args)
+{
+	char *argv[16] = { (char *)server_bin, "run" };
+	int n = 2;
+	pid_t pid;
+
+	while (*args && n < 15)
+		argv[n++] = (char *)*args++;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		execv(server_bin, argv);
+		_exit(127);
+	}
+	return reap(pid);
+}
+
+static int tmp_dirs(void)
+{
+	struct dirent *e;
+	DIR *d = opendir("/tmp");
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += !strncmp(e->d_name, "iommufd-emu.", 12);
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_run_returns_the_command_status_and_cleans_up(void **state)
+{
+	int before = tmp_dirs();
+
+	(void)state;
+	assert_int_equal(run_cmd((const char *[]){ "--", "sh", "-c", "exit 7", NULL }), 7);
+	assert_int_equal(run_cmd((const char *[]){ "--", "sh", "-c", "kill -9 $$", NULL }),
+			 128 + SIGKILL);
+	assert_int_equal(run_cmd((const char *[]){ "--", "/nonexistent/program", NULL }), 127);
+	assert_int_equal(tmp_dirs(), before);
+}
+
+static void test_run_puts_the_files_where_drivers_look(void **state)
+{
+	(void)state;
+	/* Namespace and preload together, then each alone. */
+	assert_int_equal(run_cmd((const char *[]){ "--", paths_check_bin, NULL }), 0);
+	assert_int_equal(run_cmd((const char *[]){ "--no-namespace", "--", paths_check_bin, NULL }), 0);
+	assert_int_equal(run_cmd((const char *[]){ "--no-preload", "--", "sh", "-c",
+						   "test -e /dev/iommu", NULL }), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,12 +496,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_killed_client_leaves_nothing_behind),
 		cmocka_unit_test(test_passed_descriptor_uses_the_callers_memory),
 		cmocka_unit_test(test_sigterm_with_clients_attached),
+		cmocka_unit_test(test_run_returns_the_command_status_and_cleans_up),
+		cmocka_unit_test(test_run_puts_the_files_where_drivers_look),
 	};
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s IOMMUFD_EMU_BINARY\n", argv[0]);
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s IOMMUFD_EMU_BINARY PATHS_CHECK_BINARY\n", argv[0]);
 		return 2;
 	}
 	server_bin = argv[1];
+	paths_check_bin = argv[2];
 	return cmocka_run_group_tests(tests, start_server, stop_server);
 }
