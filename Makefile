@@ -16,7 +16,7 @@ BUILD := build/$(VARIANT)
 CC ?= gcc
 WARN := -Wall -Wextra -Werror
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iemu
+CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iemu -Imockdev
 BASE_CFLAGS := -std=gnu11 -g -O2 -fPIC -fvisibility=hidden $(WARN)
 CFLAGS := $(BASE_CFLAGS) $(if $(filter 1,$(SAN)),$(SANFLAGS))
 LDFLAGS := $(if $(filter 1,$(SAN)),$(SANFLAGS))
@@ -27,7 +27,8 @@ PACKAGES := gcc make pkg-config libcmocka-dev uthash-dev valgrind libfuse3-dev f
 
 VERSION := 0.1.0
 
-LIB_SRC := $(wildcard emu/*.c)
+# The core and the device models it serves.
+LIB_SRC := $(wildcard emu/*.c) $(wildcard mockdev/*.c)
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 # The command: the FUSE front end over the library's public API.
 CMD_SRC := $(filter-out emu/fuse/preload.c,$(wildcard emu/fuse/*.c))
@@ -102,7 +103,7 @@ $(SHARED_LIB): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libiommufd-emu.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the objects directly: they exercise internal modules too.
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(LIB_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) -lcmocka $(LDLIBS)
