@@ -19,6 +19,7 @@ int iemu_ctx_open(struct iemu *emu, struct iemu_proc *opener,
 		  struct iemu_ctx **out)
 {
 	struct iemu_ctx *ctx = calloc(1, sizeof(*ctx));
+	pthread_mutexattr_t attr;
 
 	(void)opener;
 	if (!ctx)
@@ -27,7 +28,11 @@ int iemu_ctx_open(struct iemu *emu, struct iemu_proc *opener,
 	ctx->refs = 1;
 	ctx->account_mode = ACCOUNT_USER;
 	idalloc_init(&ctx->ids, INT_MAX);
-	pthread_mutex_init(&ctx->lock, NULL);
+	pthread_mutexattr_init(&attr);
+	/* An access's unmap callback runs under the lock and may unpin. */
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&ctx->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	pthread_mutex_lock(&emu->lock);
 	ctx->next = emu->ctxs;
 	emu->ctxs = ctx;
@@ -84,6 +89,14 @@ static void unlink_ctx(struct iemu_ctx *ctx)
 	pthread_mutex_unlock(&ctx->emu->lock);
 }
 
+struct iemu_ctx *iemu_ctx_get(struct iemu_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	ctx->refs++;
+	pthread_mutex_unlock(&ctx->lock);
+	return ctx;
+}
+
 void iemu_ctx_close(struct iemu_ctx *ctx)
 {
 	bool last;
@@ -134,6 +147,10 @@ static void count_obj(void *arg, struct obj *obj)
 		iopt_for_each_area(&ioas->iopt, count_area, w);
 	} else if (obj->type == OBJ_HWPT_PAGING) {
 		w->st->hwpt++;
+	} else if (obj->type == OBJ_DEVICE) {
+		w->st->devices++;
+	} else if (obj->type == OBJ_ACCESS) {
+		w->st->accesses++;
 	}
 }
 

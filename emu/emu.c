@@ -9,6 +9,8 @@
 #include <stdlib.h>
 
 #include "account.h"
+#include "device.h"
+#include "irqfd.h"
 #include "proc.h"
 
 int iemu_create(const struct iemu_config *cfg, struct iemu **out)
@@ -27,10 +29,20 @@ int iemu_create(const struct iemu_config *cfg, struct iemu **out)
 	return 0;
 }
 
+void iemu_set_fd_resolver(struct iemu *emu, iemu_fd_resolver fn, void *opaque)
+{
+	pthread_mutex_lock(&emu->lock);
+	emu->resolve_fd = fn;
+	emu->resolve_opaque = opaque;
+	pthread_mutex_unlock(&emu->lock);
+}
+
 void iemu_destroy(struct iemu *emu)
 {
 	if (!emu)
 		return;
+	device_destroy_all(emu);
+	irqfd_shutdown(emu);
 	if (emu->self)
 		iemu_proc_put(emu->self);
 	account_destroy(emu);

@@ -17,6 +17,8 @@
 #define HPAGE_SIZE (2ULL << 20)
 
 struct acct_user;
+struct irqfd_set;
+struct iemu_device;
 
 struct iemu {
 	struct iemu_config cfg;
@@ -26,6 +28,11 @@ struct iemu {
 	struct acct_user *users;
 	struct iemu_ctx *ctxs;
 	struct physmem phys;
+	struct irqfd_set *irqfds;    /* the eventfd poller, started on first use */
+	struct iemu_device *devices; /* in creation order; fixed once serving */
+	unsigned int ndevices;
+	iemu_fd_resolver resolve_fd;
+	void *resolve_opaque;
 };
 
 /* Whether the emulated kernel is at least major.minor. */

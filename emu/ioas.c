@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "ctx.h"
 #include "emu.h"
 #include "iommufd_emu/uapi/iommufd.h"
@@ -37,6 +38,8 @@ int ioas_create(struct iemu_ctx *ctx, struct ioas **out)
 		return rc;
 	*out = (struct ioas *)obj;
 	iopt_init(&(*out)->iopt);
+	(*out)->iopt.notify_unmap = access_notify_unmap;
+	(*out)->iopt.notify_arg = *out;
 	return 0;
 }
 

@@ -11,9 +11,12 @@
 struct iemu_ctx;
 struct ucmd;
 
+struct access;
+
 struct ioas {
 	struct obj obj;
 	struct iopt iopt;
+	struct access *accesses; /* attached access objects */
 };
 
 /* The IOAS with this id, or NULL. */

@@ -15,6 +15,8 @@
 #include "compat.h"
 #include "ctx.h"
 #include "emu.h"
+#include "hwpt.h"
+#include "idev.h"
 #include "ioas.h"
 #include "iommufd_emu/uapi/iommufd.h"
 #include "obj.h"
@@ -66,12 +68,24 @@ static const struct ioctl_op ops[] = {
 	   IEMU_KVER(6, 2)),
 	OP(IOMMU_VFIO_IOAS, vfio_ioas_ioctl, struct iommu_vfio_ioas,
 	   __reserved, IEMU_KVER(6, 2)),
+	OP(IOMMU_HWPT_ALLOC, hwpt_alloc_ioctl, struct iommu_hwpt_alloc, __reserved,
+	   IEMU_KVER(6, 6)),
+	OP(IOMMU_GET_HW_INFO, get_hw_info_ioctl, struct iommu_hw_info, __reserved,
+	   IEMU_KVER(6, 6)),
+	OP(IOMMU_HWPT_SET_DIRTY_TRACKING, hwpt_set_dirty_tracking_ioctl,
+	   struct iommu_hwpt_set_dirty_tracking, __reserved, IEMU_KVER(6, 7)),
+	OP(IOMMU_HWPT_GET_DIRTY_BITMAP, hwpt_get_dirty_bitmap_ioctl,
+	   struct iommu_hwpt_get_dirty_bitmap, data, IEMU_KVER(6, 7)),
+	OP(IOMMU_HWPT_INVALIDATE, hwpt_invalidate_ioctl, struct iommu_hwpt_invalidate,
+	   __reserved, IEMU_KVER(6, 8)),
 	/* 6.12 LTS ends its table at IOMMU_FAULT_QUEUE_ALLOC (0x8e): later
 	 * numbers go to the VFIO compatibility handler and give ENOTTY. */
 	OP(IOMMU_IOAS_MAP_FILE, ioas_map_file_ioctl, struct iommu_ioas_map_file,
 	   iova, IEMU_KVER(6, 13)),
 	OP(IOMMU_IOAS_CHANGE_PROCESS, ioas_change_process_ioctl,
 	   struct iommu_ioas_change_process, __reserved, IEMU_KVER(6, 14)),
+	OP(IOMMU_IOAS_NOIOMMU_GET_PA, noiommu_get_pa_ioctl,
+	   struct iommu_ioas_noiommu_get_pa, out_phys, IEMU_KVER(7, 0)),
 };
 
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
@@ -108,6 +122,12 @@ long iommufd_ioctl(struct iemu_ctx *ctx, struct iemu_proc *caller,
 		struct iommu_option option;
 		struct iommu_vfio_ioas vfio_ioas;
 		struct iommu_ioas_change_process change;
+		struct iommu_hwpt_alloc hwpt_alloc;
+		struct iommu_hw_info hw_info;
+		struct iommu_hwpt_set_dirty_tracking set_dirty;
+		struct iommu_hwpt_get_dirty_bitmap get_dirty;
+		struct iommu_hwpt_invalidate invalidate;
+		struct iommu_ioas_noiommu_get_pa get_pa;
 	} buf;
 	struct ucmd u = { .ctx = ctx, .caller = caller, .ubuffer = arg, .cmd = &buf };
 	unsigned int nr = _IOC_NR(cmd);

@@ -57,6 +57,25 @@ int iopt_for_each_area(const struct iopt *iopt,
 	return 0;
 }
 
+struct area *iopt_contig_first(struct iopt_contig *c, const struct iopt *iopt,
+			       uint64_t iova, uint64_t last)
+{
+	*c = (struct iopt_contig){ .iopt = iopt, .cur = iova, .last = last };
+	c->area = iopt_area_at(iopt, iova);
+	c->done = c->area && c->area->last >= last;
+	return c->area;
+}
+
+struct area *iopt_contig_next(struct iopt_contig *c)
+{
+	if (!c->area || c->area->last >= c->last)
+		return NULL;
+	c->cur = c->area->last + 1;
+	c->area = iopt_area_at(c->iopt, c->cur);
+	c->done = c->area && c->area->last >= c->last;
+	return c->area;
+}
+
 static uint64_t area_first_index(const struct area *a)
 {
 	return a->start_byte / PAGE_SIZE;
@@ -288,10 +307,23 @@ int iopt_get_pieces(struct iopt *iopt, uint64_t iova, uint64_t length,
 
 /* ---- unmap ---- */
 
+/* Pinned by accesses: ask them to unpin, and look again (the kernel gives
+ * up after 100 tries). */
+static int evict_accesses(struct iopt *iopt, struct area *a, unsigned int *tries)
+{
+	a->prevent_access = true;
+	if (iopt->notify_unmap)
+		iopt->notify_unmap(iopt->notify_arg, a->iova, a->last - a->iova + 1);
+	if (++*tries > 100)
+		return -EDEADLOCK;
+	return 0;
+}
+
 static int unmap_range(struct iopt *iopt, uint64_t start, uint64_t last,
 		       uint64_t *unmapped)
 {
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, tried_at = 0;
+	unsigned int tries = 0;
 	struct imap_entry e;
 	int rc = 0;
 
@@ -306,6 +338,15 @@ static int unmap_range(struct iopt *iopt, uint64_t start, uint64_t last,
 		if (a->iova < start || a->last > last) {
 			rc = -ENOENT;
 			break;
+		}
+		if (a->iova != tried_at)
+			tries = 0;
+		if (a->num_accesses) {
+			tried_at = a->iova;
+			rc = evict_accesses(iopt, a, &tries);
+			if (rc)
+				break;
+			continue;
 		}
 		bytes += a->last - a->iova + 1;
 		unfill_area(iopt, a);
@@ -358,7 +399,7 @@ static int check_alignment(struct iopt *iopt, uint64_t align)
 
 static int recalc_alignment(struct iopt *iopt)
 {
-	uint64_t align = iopt->disable_large_pages ? PAGE_SIZE : 1;
+	uint64_t align = iopt->disable_large_pages || iopt->page_accesses ? PAGE_SIZE : 1;
 	int rc;
 
 	for (size_t i = 0; i < iopt->ndomains; i++)
@@ -371,6 +412,23 @@ static int recalc_alignment(struct iopt *iopt)
 	}
 	iopt->iova_alignment = align;
 	return 0;
+}
+
+int iopt_add_page_access(struct iopt *iopt)
+{
+	int rc;
+
+	iopt->page_accesses++;
+	rc = recalc_alignment(iopt);
+	if (rc)
+		iopt->page_accesses--;
+	return rc;
+}
+
+void iopt_remove_page_access(struct iopt *iopt)
+{
+	iopt->page_accesses--;
+	recalc_alignment(iopt);
 }
 
 int iopt_disable_large_pages(struct iopt *iopt)

@@ -27,8 +27,16 @@ struct area {
 	uint64_t start_byte; /* byte of the page set at iova */
 	unsigned int prot;   /* PT_READ | PT_WRITE */
 	bool pinned;         /* pinned on behalf of the domains */
-	unsigned int num_locks;
+	unsigned int num_locks;    /* pins that make unmap fail with EBUSY */
+	unsigned int num_accesses; /* access pins: unmap asks them to go first */
+	bool prevent_access;       /* an unmap is waiting for the accesses */
 };
+
+/* The byte of the area's page set that iova maps. */
+static inline uint64_t area_byte(const struct area *a, uint64_t iova)
+{
+	return a->start_byte + (iova - a->iova);
+}
 
 struct resv {
 	uint64_t start;
@@ -45,7 +53,11 @@ struct iopt {
 	size_t ndomains, domains_cap;
 	uint64_t iova_alignment;
 	bool disable_large_pages;
+	unsigned int page_accesses; /* attached accesses that pin pages */
 	uint64_t mapped_bytes;
+	/* Asks the accesses pinning [iova, iova+length) to unpin (unmap). */
+	void (*notify_unmap)(void *arg, uint64_t iova, uint64_t length);
+	void *notify_arg;
 };
 
 /* One piece of a page set to map: length bytes from start_byte. */
@@ -101,6 +113,11 @@ int iopt_for_each_usable(const struct iopt *iopt,
 int iopt_add_domain(struct iopt *iopt, struct pt *pt);
 void iopt_remove_domain(struct iopt *iopt, struct pt *pt);
 
+/* An access that pins pages comes or goes: the IOAS then needs page
+ * alignment (-EADDRINUSE if an area has less). */
+int iopt_add_page_access(struct iopt *iopt);
+void iopt_remove_page_access(struct iopt *iopt);
+
 /* IOMMU_OPTION_HUGE_PAGES. */
 int iopt_disable_large_pages(struct iopt *iopt);
 void iopt_enable_large_pages(struct iopt *iopt);
@@ -111,6 +128,27 @@ int iopt_cut(struct iopt *iopt, uint64_t iova);
 
 /* The area containing iova. */
 struct area *iopt_area_at(const struct iopt *iopt, uint64_t iova);
+
+/* A walk of the areas that cover [iova, last] back to back, as the
+ * kernel's iopt_for_each_contig_area: it stops at the first hole, and done
+ * tells whether it reached last.  cur is where the current area's piece
+ * starts. */
+struct iopt_contig {
+	const struct iopt *iopt;
+	uint64_t cur;
+	uint64_t last;
+	struct area *area;
+	bool done;
+};
+struct area *iopt_contig_first(struct iopt_contig *c, const struct iopt *iopt,
+			       uint64_t iova, uint64_t last);
+struct area *iopt_contig_next(struct iopt_contig *c);
+
+/* The last IOVA of the current area's piece. */
+static inline uint64_t iopt_contig_last(const struct iopt_contig *c)
+{
+	return c->area->last < c->last ? c->area->last : c->last;
+}
 
 /* Call fn for every area in IOVA order; stops at fn's non-zero return. */
 int iopt_for_each_area(const struct iopt *iopt,

@@ -67,8 +67,9 @@ static void install_guard(void)
 	sigaction(SIGBUS, &sa, &old_bus);
 }
 
-/* memcpy that turns a fault into -EFAULT.  SA_NODEFER leaves the signal
- * unblocked, so the jump need not restore the signal mask. */
+/* memmove that turns a fault into -EFAULT (ranges may overlap: a device
+ * copying inside one buffer).  SA_NODEFER leaves the signal unblocked, so
+ * the jump need not restore the signal mask. */
 static int guarded_copy(void *dst, const void *src, size_t len)
 {
 	sigjmp_buf jb;
@@ -78,7 +79,7 @@ static int guarded_copy(void *dst, const void *src, size_t len)
 		return -EFAULT;
 	}
 	guard = &jb;
-	memcpy(dst, src, len);
+	memmove(dst, src, len);
 	guard = NULL;
 	return 0;
 }
@@ -189,6 +190,20 @@ static int self_write(void *opaque, uint64_t addr, const void *buf, size_t len)
 	return rc;
 }
 
+static int self_copy(void *opaque, uint64_t dst, uint64_t src, size_t len)
+{
+	int rc = check(opaque, src, len, IEMU_VMA_READ);
+
+	if (!rc)
+		rc = check(opaque, dst, len, IEMU_VMA_WRITE);
+	if (rc)
+		return rc;
+	rc = guarded_copy((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, len);
+	if (rc)
+		refresh(opaque);
+	return rc;
+}
+
 static int self_vma_at(void *opaque, uint64_t addr, struct iemu_vma *out)
 {
 	struct mem_self *m = opaque;
@@ -239,4 +254,5 @@ const struct iemu_proc_ops mem_self_ops = {
 	.memlock_limit = self_memlock_limit,
 	.mlocked_pages = self_mlocked_pages,
 	.release = mem_self_release,
+	.copy = self_copy,
 };

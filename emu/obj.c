@@ -15,6 +15,8 @@
 static void (*const destroy_ops[OBJ_TYPES])(struct iemu_ctx *, struct obj *) = {
 	[OBJ_IOAS] = ioas_destroy,
 	[OBJ_HWPT_PAGING] = hwpt_destroy,
+	[OBJ_DEVICE] = idev_destroy,
+	[OBJ_ACCESS] = access_obj_destroy,
 };
 
 static int grow_slots(struct iemu_ctx *ctx, uint32_t id)

@@ -17,6 +17,8 @@ enum obj_type {
 	OBJ_ANY = 0,
 	OBJ_IOAS,
 	OBJ_HWPT_PAGING,
+	OBJ_DEVICE,
+	OBJ_ACCESS,
 	OBJ_TYPES,
 };
 
@@ -52,5 +54,7 @@ void obj_for_each(struct iemu_ctx *ctx, void (*fn)(void *arg, struct obj *obj),
 /* Type-specific destructors (each module provides its own). */
 void ioas_destroy(struct iemu_ctx *ctx, struct obj *obj);
 void hwpt_destroy(struct iemu_ctx *ctx, struct obj *obj);
+void idev_destroy(struct iemu_ctx *ctx, struct obj *obj);
+void access_obj_destroy(struct iemu_ctx *ctx, struct obj *obj);
 
 #endif

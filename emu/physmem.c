@@ -61,18 +61,37 @@ void physmem_free(struct physmem *pm, uint64_t pa)
 	pthread_mutex_unlock(&pm->lock);
 }
 
+void physmem_lock(struct physmem *pm)
+{
+	pthread_mutex_lock(&pm->lock);
+}
+
+void physmem_unlock(struct physmem *pm)
+{
+	pthread_mutex_unlock(&pm->lock);
+}
+
+bool physmem_resolve_locked(struct physmem *pm, uint64_t pa, void **owner,
+			    uint64_t *offset, uint64_t *avail)
+{
+	struct imap_entry e;
+
+	if (!imap_find(&pm->extents, pa, &e))
+		return false;
+	*owner = (void *)(uintptr_t)e.val;
+	*offset = pa - e.start;
+	*avail = e.last - pa + 1;
+	return true;
+}
+
 bool physmem_resolve(struct physmem *pm, uint64_t pa, void **owner,
 		     uint64_t *offset)
 {
-	struct imap_entry e;
+	uint64_t avail;
 	bool found;
 
 	pthread_mutex_lock(&pm->lock);
-	found = imap_find(&pm->extents, pa, &e);
+	found = physmem_resolve_locked(pm, pa, owner, offset, &avail);
 	pthread_mutex_unlock(&pm->lock);
-	if (found) {
-		*owner = (void *)(uintptr_t)e.val;
-		*offset = pa - e.start;
-	}
 	return found;
 }

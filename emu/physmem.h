@@ -37,4 +37,12 @@ void physmem_free(struct physmem *pm, uint64_t pa);
 bool physmem_resolve(struct physmem *pm, uint64_t pa, void **owner,
 		     uint64_t *offset);
 
+/* The same with the lock held by the caller, which keeps the owner alive
+ * (extents are freed under the lock); *avail: bytes from pa to the end of
+ * the extent. */
+void physmem_lock(struct physmem *pm);
+void physmem_unlock(struct physmem *pm);
+bool physmem_resolve_locked(struct physmem *pm, uint64_t pa, void **owner,
+			    uint64_t *offset, uint64_t *avail);
+
 #endif

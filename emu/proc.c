@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -169,4 +171,30 @@ int proc_write(struct iemu_proc *p, uint64_t addr, const void *buf, size_t len)
 	if (addr + len < addr)
 		return -EFAULT;
 	return p->ops->write(p->opaque, addr, buf, len);
+}
+
+int proc_eventfd(struct iemu_proc *p, int fd, int *out)
+{
+	char path[64], target[32];
+	ssize_t n;
+	int ours;
+
+	ours = iemu_proc_dup_fd(p, fd);
+	if (ours < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", ours);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n >= 0)
+		target[n] = 0;
+	if (n < 0 || strcmp(target, "anon_inode:[eventfd]")) {
+		close(ours);
+		return -EINVAL;
+	}
+	*out = ours;
+	return 0;
+}
+
+int iemu_proc_dup_fd(struct iemu_proc *p, int fd)
+{
+	return p->ops->dup_fd ? p->ops->dup_fd(p->opaque, fd) : -EBADF;
 }

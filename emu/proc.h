@@ -45,6 +45,10 @@ uint64_t proc_memlock_pages(struct iemu_proc *p);
 int proc_read(struct iemu_proc *p, uint64_t addr, void *buf, size_t len);
 int proc_write(struct iemu_proc *p, uint64_t addr, const void *buf, size_t len);
 
+/* The process's eventfd fd as a new fd of ours, as eventfd_ctx_fdget()
+ * takes one: 0, -EBADF (no such fd), -EINVAL (not an eventfd). */
+int proc_eventfd(struct iemu_proc *p, int fd, int *out);
+
 /* The effective capabilities of the calling process (bit n = capability n). */
 uint64_t proc_own_caps(void);
 

@@ -103,6 +103,9 @@ struct iemu_proc_ops {
 	 * copies read during it may be reused until it ends (optional). */
 	void (*begin)(void *opaque);
 	void (*end)(void *opaque);
+	/* Copy len bytes from src to dst inside the process, the fast path of
+	 * a device's memory-to-memory DMA (optional): 0 or -EFAULT. */
+	int (*copy)(void *opaque, uint64_t dst, uint64_t src, size_t len);
 };
 
 struct iemu_proc_desc {
@@ -137,6 +140,10 @@ IEMU_API void iemu_proc_set_caps(struct iemu_proc *proc, uint64_t caps);
  * UINT64_MAX means unlimited, IEMU_MEMLOCK_PROCESS goes back to the process's. */
 #define IEMU_MEMLOCK_PROCESS ((uint64_t)-2)
 IEMU_API void iemu_proc_set_memlock(struct iemu_proc *proc, uint64_t bytes);
+
+/* A new fd of the caller's for the process's fd number fd (its ops'
+ * dup_fd): the fd, -EBADF, or -EPERM. */
+IEMU_API int iemu_proc_dup_fd(struct iemu_proc *proc, int fd);
 
 /* The process has exited: its memory can no longer be pinned or copied. */
 IEMU_API void iemu_proc_exited(struct iemu_proc *proc);
@@ -187,6 +194,141 @@ IEMU_API const char *iemu_ioctl_name(enum iemu_file_kind kind, unsigned int cmd)
 
 /* Convenience for in-process callers: ioctl with the caller's own memory. */
 IEMU_API long iemu_ioctl(struct iemu_ctx *ctx, unsigned int cmd, void *arg);
+
+/* Take and drop a reference to a context.  The open file is one reference
+ * (iemu_ctx_close drops it); a device bound to the context holds another,
+ * so the context's objects live until the last of them goes, as the
+ * kernel's iommufd file lives while a VFIO device holds it. */
+IEMU_API struct iemu_ctx *iemu_ctx_get(struct iemu_ctx *ctx);
+
+/* VFIO_DEVICE_BIND_IOMMUFD names an iommufd by a file descriptor number of
+ * the caller.  The resolver turns it into the context behind it, with a
+ * reference taken (iemu_ctx_get): 0, -EBADF (no such fd) or -EBADFD (an fd
+ * that is not an iommufd).  Without a resolver every fd is -EBADF. */
+typedef int (*iemu_fd_resolver)(void *opaque, struct iemu_proc *caller, int fd,
+				struct iemu_ctx **out);
+IEMU_API void iemu_set_fd_resolver(struct iemu *emu, iemu_fd_resolver fn,
+				   void *opaque);
+
+/* ---- devices: VFIO cdevs in front of emulated PCI functions ---- */
+
+struct iemu_device;
+struct iemu_devfile;
+
+/* Add a device from a spec: "MODEL[,OPTION]...", e.g. "edu",
+ * "dmatest,queues=4", "edu,noiommu", "edu,noiommu=swpt,bdf=0000:00:05.0".
+ * Options of every device: bdf=DDDD:BB:DD.F, name=LABEL, noiommu[=refuse|
+ * nocdev|noop-attach|swpt] (no IOMMU in front of it; refuse is the default
+ * policy), emulated (an mdev-like device whose DMA goes through an access
+ * object).  Other options belong to the model (iemu_model_help).  On
+ * -EINVAL, err (if not NULL) receives a one-line reason. */
+IEMU_API int iemu_device_add(struct iemu *emu, const char *spec,
+			     struct iemu_device **out, char *err, size_t errlen);
+
+/* The first device (prev NULL) or the one after prev, in creation order. */
+IEMU_API struct iemu_device *iemu_device_next(struct iemu *emu,
+					      struct iemu_device *prev);
+
+/* The device whose cdev is named name ("vfio0", "noiommu-vfio1"), or NULL. */
+IEMU_API struct iemu_device *iemu_device_find(struct iemu *emu, const char *name);
+
+/* noiommu policies (see README). */
+enum iemu_noiommu {
+	IEMU_NOIOMMU_OFF,         /* behind the emulated IOMMU */
+	IEMU_NOIOMMU_REFUSE,      /* cdev, binds; attach and detach -EINVAL */
+	IEMU_NOIOMMU_NOCDEV,      /* no cdev (Linux 6.6 to 6.19) */
+	IEMU_NOIOMMU_NOOP_ATTACH, /* attach succeeds, associates nothing */
+	IEMU_NOIOMMU_SWPT,        /* software page table, physical DMA */
+};
+
+struct iemu_device_info {
+	char name[32];        /* cdev name: vfioN or noiommu-vfioN */
+	char bdf[16];         /* PCI address, DDDD:BB:DD.F */
+	char label[32];       /* name= of the spec, else the model's name */
+	const char *model;
+	unsigned int minor;   /* N of vfioN: the cdev's minor number */
+	bool has_cdev;        /* false with noiommu=nocdev */
+	bool emulated;
+	enum iemu_noiommu noiommu;
+	uint16_t vendor, device, subsystem_vendor, subsystem_device;
+	uint32_t class_code;
+	uint8_t revision;
+	uint8_t irq_pin;      /* 0: none, 1: INTA# ... */
+	bool bound;           /* a device file is bound to a context */
+	uint32_t devid;       /* its DEVICE (or ACCESS) object id while bound */
+	uint32_t pt_id;       /* attached HWPT or IOAS id, 0 when detached */
+	uint64_t dma_bytes;   /* bytes moved by DMA so far */
+	uint64_t faults;      /* faults and device errors so far */
+};
+IEMU_API void iemu_device_info(struct iemu_device *dev, struct iemu_device_info *out);
+
+/* A BAR as the host kernel placed it (size 0: not implemented). */
+struct iemu_bar_info {
+	uint64_t addr;
+	uint64_t size;
+	bool is64;
+	bool prefetch;
+};
+IEMU_API void iemu_device_bars(struct iemu_device *dev, struct iemu_bar_info out[6]);
+
+/* The cdev's major number: Linux's "vfio-dev" region is dynamic; this is
+ * the one the emulator reports (in sysfs dev files and faked stat). */
+#define IEMU_VFIO_DEV_MAJOR 511
+
+/* What went wrong in a device's DMA or model.  Every kind but FOREIGN_PHYS
+ * means the transfer was refused and memory is unchanged. */
+enum iemu_fault_kind {
+	IEMU_FAULT_UNMAPPED,    /* IOVA not mapped in the attached domain */
+	IEMU_FAULT_PERM,        /* write to a read-only mapping, or the reverse */
+	IEMU_FAULT_BLOCKED,     /* no domain attached: DMA blocked */
+	IEMU_FAULT_NO_MASTER,   /* bus mastering off in the command register */
+	IEMU_FAULT_WILD_PHYS,   /* noiommu: physical address backed by nothing */
+	IEMU_FAULT_FOREIGN_PHYS,/* noiommu: DMA done, into another process's memory */
+	IEMU_FAULT_BACKING,     /* mapped, but its memory is gone (unmapped, exited) */
+	IEMU_FAULT_DEVICE,      /* the model reports an error of its own */
+};
+
+struct iemu_fault {
+	uint64_t seq;          /* 1, 2, ... per device */
+	enum iemu_fault_kind kind;
+	uint64_t addr;         /* IOVA (or physical address) of the first bad byte */
+	uint64_t len;          /* length of the refused transfer */
+	bool write;            /* device to memory */
+	char what[120];        /* one line for humans */
+};
+
+/* Copy up to n of the device's most recent faults (oldest first) into out;
+ * returns how many faults happened in total.  The log keeps the last 16. */
+IEMU_API uint64_t iemu_device_faults(struct iemu_device *dev, struct iemu_fault *out,
+				     unsigned int n, unsigned int *copied);
+
+/* The kind's name ("unmapped", ...). */
+IEMU_API const char *iemu_fault_kind_name(enum iemu_fault_kind kind);
+
+/* One line per model: its name, what it is and its options. */
+IEMU_API const char *iemu_model_help(unsigned int i);
+
+/* Open the device's cdev on behalf of opener: -ENODEV (no cdev), -EPERM
+ * (noiommu device, opener lacks CAP_SYS_RAWIO). */
+IEMU_API int iemu_devfile_open(struct iemu_device *dev, struct iemu_proc *opener,
+			       struct iemu_devfile **out);
+
+/* A VFIO device ioctl whose argument is at address arg of caller's memory. */
+IEMU_API long iemu_devfile_ioctl(struct iemu_devfile *f, struct iemu_proc *caller,
+				 unsigned int cmd, uint64_t arg);
+
+/* pread/pwrite at off (region index << 40 | offset) into/from a buffer of
+ * the emulator's: bytes done or a negative errno value. */
+IEMU_API ssize_t iemu_devfile_read(struct iemu_devfile *f, void *buf, size_t len,
+				   uint64_t off);
+IEMU_API ssize_t iemu_devfile_write(struct iemu_devfile *f, const void *buf,
+				    size_t len, uint64_t off);
+
+/* Close the file: unbinds it if bound (detach, close the device). */
+IEMU_API void iemu_devfile_close(struct iemu_devfile *f);
+
+/* Convenience for in-process callers: a device ioctl on the caller's memory. */
+IEMU_API long iemu_dev_ioctl(struct iemu_devfile *f, unsigned int cmd, void *arg);
 
 #ifdef __cplusplus
 }

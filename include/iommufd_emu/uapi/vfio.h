@@ -123,6 +123,8 @@ struct vfio_region_info_cap_sparse_mmap {
 };
 
 #define VFIO_REGION_INFO_CAP_TYPE 2
+#define VFIO_REGION_TYPE_PCI_VENDOR_TYPE (1 << 31)
+#define VFIO_REGION_TYPE_PCI_VENDOR_MASK (0xffff)
 
 struct vfio_region_info_cap_type {
 	struct vfio_info_cap_header header;
