@@ -61,7 +61,7 @@ VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
 .DELETE_ON_ERROR:
 
 all: lib $(CMD_BIN) $(PRELOAD_LIB) $(UNIT_BIN) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN) \
-	$(PATHS_CHECK_BIN)
+	$(PATHS_CHECK_BIN) $(EXAMPLES) $(BUILD)/examples/inprocess_tour
 
 lib: $(STATIC_LIB) $(SHARED_LIB)
 
@@ -199,12 +199,26 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing </dev/null; \
 	fi
 
-demo: deps $(BUILD)/examples/demo
-	@$(BUILD)/examples/demo
+# The example drivers are plain programs of the VFIO/iommufd API: they
+# link nothing of the emulator and run unchanged on a kernel with VFIO.
+EXAMPLES := $(BUILD)/examples/edu_driver $(BUILD)/examples/dmatest_driver
 
-$(BUILD)/examples/demo: examples/demo.c $(STATIC_LIB)
+$(BUILD)/examples/%_driver: examples/%_driver.c examples/vfiodev.c examples/vfiodev.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) -Iexamples $(BASE_CFLAGS) -o $@ $< examples/vfiodev.c
+
+# The engine linked in-process, for tests and fuzzers that want no mount.
+$(BUILD)/examples/inprocess_tour: examples/inprocess_tour.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+
+DEMO_DEVICES := --device edu --device dmatest,queues=2
+
+demo: deps $(CMD_BIN) $(PRELOAD_LIB) $(EXAMPLES)
+	@echo "iommufd-emu run $(DEMO_DEVICES) -- the example drivers"
+	@$(CMD_BIN) run $(DEMO_DEVICES) -- sh -c '$(BUILD)/examples/edu_driver && echo && $(BUILD)/examples/dmatest_driver'
 
 install: lib $(CMD_BIN) $(PRELOAD_LIB)
 	install -d $(DESTDIR)$(PREFIX)/include/iommufd_emu/uapi $(DESTDIR)$(PREFIX)/lib/pkgconfig \

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,25 +28,13 @@
 #include "iommufd_emu.h"
 #include "status.h"
 #include "trace.h"
+#include "tree.h"
 
-/* /dev/iommu is a misc device (major 10) with a dynamic minor. */
-#define IOMMU_DEV "10:123"
 #define TIMEOUT 86400.0
 
-enum node_kind {
-	NODE_DIR,
-	NODE_IOMMU,
-	NODE_STATUS,
-	NODE_TEXT,
-};
-
-struct node {
-	const char *name;
-	fuse_ino_t parent;
-	enum node_kind kind;
-	mode_t mode;
-	const char *text;
-};
+/* The question the server asks its own iommu files to learn which open
+ * file a client's fd is (answered only to the server's own threads). */
+#define IEMU_IOCTL_WHICH_FILE _IOR('E', 0xe0, uint64_t)
 
 /* An open file.  A reply in flight holds a reference: the client can close
  * (and the release arrive on another thread) as soon as the kernel has the
@@ -53,7 +42,9 @@ struct node {
 struct handle {
 	atomic_int refs;
 	enum node_kind kind;
-	struct iemu_ctx *ctx;
+	struct iemu_ctx *ctx;         /* iommu */
+	struct iemu_devfile *devfile; /* device */
+	const char *name;
 	struct client *opener;
 	unsigned int serial;
 	char *text;
@@ -64,65 +55,38 @@ struct handle {
 static struct {
 	struct iemu *emu;
 	char *mount;
-	struct node *nodes;
-	size_t nnodes;
+	dev_t st_dev;                 /* of the mount, to recognise our files */
 	struct fuse_session *se;
 	bool signals;
-	pthread_mutex_t lock; /* open contexts */
+	pthread_mutex_t lock; /* open contexts and device files */
 	struct handle *open;
 	unsigned int serial;
 } fs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- the tree ---- */
 
-static fuse_ino_t add_node(fuse_ino_t parent, const char *name,
-			   enum node_kind kind, mode_t mode, const char *text)
-{
-	struct node *bigger = realloc(fs.nodes, (fs.nnodes + 1) * sizeof(*bigger));
-
-	if (!bigger)
-		return 0;
-	fs.nodes = bigger;
-	fs.nodes[fs.nnodes] = (struct node){ name, parent, kind, mode, text };
-	return ++fs.nnodes;
-}
-
-static int build_tree(void)
-{
-	fuse_ino_t root = add_node(0, "", NODE_DIR, 0755, NULL);
-	fuse_ino_t vfio, sys, class, misc, iommu;
-
-	add_node(root, "iommu", NODE_IOMMU, 0666, NULL);
-	add_node(root, "status", NODE_STATUS, 0444, NULL);
-	vfio = add_node(root, "vfio", NODE_DIR, 0755, NULL);
-	add_node(vfio, "devices", NODE_DIR, 0755, NULL);
-	sys = add_node(root, "sys", NODE_DIR, 0755, NULL);
-	class = add_node(sys, "class", NODE_DIR, 0755, NULL);
-	misc = add_node(class, "misc", NODE_DIR, 0755, NULL);
-	iommu = add_node(misc, "iommu", NODE_DIR, 0755, NULL);
-	return add_node(iommu, "dev", NODE_TEXT, 0444, IOMMU_DEV "\n") ? 0 : -ENOMEM;
-}
-
-static const struct node *node_of(fuse_ino_t ino)
-{
-	return ino >= 1 && ino <= fs.nnodes ? &fs.nodes[ino - 1] : NULL;
-}
-
 static void fill_attr(fuse_ino_t ino, struct stat *st)
 {
-	const struct node *n = node_of(ino);
+	const struct node *n = tree_node(ino);
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
 	st->st_uid = geteuid();
 	st->st_gid = getegid();
-	if (n->kind == NODE_DIR) {
+	st->st_nlink = 1;
+	switch (n->kind) {
+	case NODE_DIR:
 		st->st_mode = S_IFDIR | n->mode;
 		st->st_nlink = 2;
-	} else {
+		break;
+	case NODE_LINK:
+		st->st_mode = S_IFLNK | n->mode;
+		st->st_size = strlen(n->text);
+		break;
+	default:
 		st->st_mode = S_IFREG | n->mode;
-		st->st_nlink = 1;
 		st->st_size = n->text ? (off_t)strlen(n->text) : 0;
+		break;
 	}
 }
 
@@ -130,15 +94,13 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e = { .attr_timeout = TIMEOUT, .entry_timeout = TIMEOUT };
 
-	for (size_t i = 0; i < fs.nnodes; i++) {
-		if (fs.nodes[i].parent == parent && !strcmp(fs.nodes[i].name, name)) {
-			e.ino = i + 1;
-			fill_attr(e.ino, &e.attr);
-			fuse_reply_entry(req, &e);
-			return;
-		}
+	e.ino = tree_lookup(parent, name);
+	if (!e.ino) {
+		fuse_reply_err(req, ENOENT);
+		return;
 	}
-	fuse_reply_err(req, ENOENT);
+	fill_attr(e.ino, &e.attr);
+	fuse_reply_entry(req, &e);
 }
 
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -146,7 +108,7 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 
 	(void)fi;
-	if (!node_of(ino)) {
+	if (!tree_node(ino)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -154,11 +116,21 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_attr(req, &st, TIMEOUT);
 }
 
+static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	const struct node *n = tree_node(ino);
+
+	if (!n || n->kind != NODE_LINK)
+		fuse_reply_err(req, EINVAL);
+	else
+		fuse_reply_readlink(req, n->text);
+}
+
 static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	char *buf = calloc(1, size);
-	size_t used = 0;
+	size_t used = 0, n = tree_size();
 	off_t pos = 0;
 	struct stat st;
 
@@ -167,16 +139,15 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	for (size_t i = 0; i < fs.nnodes + 2; i++) {
-		fuse_ino_t child = i < 2 ? ino : 0;
+	for (size_t i = 0; i < n + 1; i++) {
+		fuse_ino_t child = i < 2 ? ino : i - 1;
 		const char *name = i == 0 ? "." : "..";
 		size_t need;
 
 		if (i >= 2) {
-			if (fs.nodes[i - 2].parent != ino)
+			if (tree_node(child)->parent != ino)
 				continue;
-			child = i - 1;
-			name = fs.nodes[i - 2].name;
+			name = tree_node(child)->name;
 		}
 		if (pos++ < off)
 			continue;
@@ -223,7 +194,8 @@ static void each_ctx(void (*fn)(void *arg, const struct status_ctx *c), void *ar
 			h->serial, client_pid(h->opener), h->ctx,
 		};
 
-		fn(arg, &c);
+		if (h->kind == NODE_IOMMU)
+			fn(arg, &c);
 	}
 	pthread_mutex_unlock(&fs.lock);
 }
@@ -240,27 +212,41 @@ static void trace_simple(fuse_req_t req, const char *file, const char *op,
 	trace_request(&r);
 }
 
-static int open_iommu(fuse_req_t req, struct handle *h)
+/* Open a context or a device file on behalf of the calling client. */
+static int open_file(fuse_req_t req, const struct node *n, struct handle *h)
 {
 	struct client *c = client_of_thread(fuse_req_ctx(req)->pid);
+	struct iemu_proc *proc;
 	int rc;
 
 	if (!c)
 		return -ENOMEM;
-	rc = iemu_ctx_open(fs.emu, client_proc(c), &h->ctx);
+	proc = client_proc(c);
+	if (!proc)
+		rc = -EACCES;
+	else if (n->kind == NODE_IOMMU)
+		rc = iemu_ctx_open(fs.emu, proc, &h->ctx);
+	else
+		rc = iemu_devfile_open(n->dev, proc, &h->devfile);
 	if (rc) {
 		client_put(c);
 		return rc;
 	}
 	h->opener = c;
-	client_add_context(c, 1);
+	if (n->kind == NODE_IOMMU)
+		client_add_context(c, 1);
 	track(h);
 	return 0;
 }
 
+static bool is_file_of_client(enum node_kind kind)
+{
+	return kind == NODE_IOMMU || kind == NODE_DEVICE;
+}
+
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	const struct node *n = node_of(ino);
+	const struct node *n = tree_node(ino);
 	struct handle *h = calloc(1, sizeof(*h));
 	double start = trace_now_us();
 	int rc = 0;
@@ -271,8 +257,10 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	atomic_init(&h->refs, 1);
 	h->kind = n->kind;
-	if (n->kind == NODE_IOMMU) {
-		rc = open_iommu(req, h);
+	h->name = n->name;
+	if (is_file_of_client(n->kind)) {
+		rc = open_file(req, n, h);
+		trace_simple(req, n->name, "open", rc, start);
 	} else if (n->kind == NODE_STATUS) {
 		h->text = status_render(fs.emu, fs.mount, each_ctx, &h->len);
 		rc = h->text ? 0 : -ENOMEM;
@@ -281,8 +269,6 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		h->len = strlen(n->text);
 		rc = h->text ? 0 : -ENOMEM;
 	}
-	if (n->kind == NODE_IOMMU)
-		trace_simple(req, n->name, "open", rc, start);
 	if (rc) {
 		free(h);
 		fuse_reply_err(req, -rc);
@@ -302,28 +288,65 @@ static void handle_put(struct handle *h)
 	free(h);
 }
 
+/* Close what a client file holds: device files first, as their binding
+ * holds a context. */
+static void close_handle(struct handle *h)
+{
+	untrack(h);
+	if (h->kind == NODE_IOMMU) {
+		iemu_ctx_close(h->ctx);
+		client_add_context(h->opener, -1);
+	} else {
+		iemu_devfile_close(h->devfile);
+	}
+	client_put(h->opener);
+}
+
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	double start = trace_now_us();
 
-	if (h->kind == NODE_IOMMU) {
-		untrack(h);
-		iemu_ctx_close(h->ctx);
-		client_add_context(h->opener, -1);
-		trace_simple(req, node_of(ino)->name, "release", 0, start);
-		client_put(h->opener);
+	(void)ino;
+	if (is_file_of_client(h->kind)) {
+		close_handle(h);
+		trace_simple(req, h->name, "release", 0, start);
 	}
 	handle_put(h);
 	fuse_reply_err(req, 0);
+}
+
+/* Region I/O of a device file, with the result traced. */
+static ssize_t device_rw(fuse_req_t req, struct handle *h, void *buf, size_t size,
+			 off_t off, bool write)
+{
+	double start = trace_now_us();
+	ssize_t rc = write ? iemu_devfile_write(h->devfile, buf, size, off) :
+			     iemu_devfile_read(h->devfile, buf, size, off);
+
+	if (trace_on())
+		trace_simple(req, h->name, write ? "write" : "read", rc, start);
+	return rc;
 }
 
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	ssize_t n;
+	void *buf;
 
 	(void)ino;
+	if (h->kind == NODE_DEVICE) {
+		buf = malloc(size ? size : 1);
+		n = buf ? device_rw(req, h, buf, size, off, false) : -ENOMEM;
+		if (n < 0)
+			fuse_reply_err(req, (int)-n);
+		else
+			fuse_reply_buf(req, buf, n);
+		free(buf);
+		return;
+	}
 	/* The iommufd file has no read method: the kernel answers EINVAL. */
 	if (!h->text) {
 		fuse_reply_err(req, EINVAL);
@@ -342,13 +365,80 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	ssize_t n = -EINVAL;
+
 	(void)ino;
-	(void)buf;
-	(void)size;
-	(void)off;
-	(void)fi;
-	fuse_reply_err(req, EINVAL);
+	if (h->kind == NODE_DEVICE)
+		n = device_rw(req, h, (void *)buf, size, off, true);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, n);
 }
+
+/* ---- which context an iommufd number of a client is ---- */
+
+static bool own_thread(pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+	return access(path, F_OK) == 0;
+}
+
+/* The server's own question: the serial of the open iommu file. */
+static bool answer_which_file(fuse_req_t req, struct handle *h, unsigned int cmd)
+{
+	uint64_t serial = h->serial;
+
+	if (cmd != IEMU_IOCTL_WHICH_FILE || h->kind != NODE_IOMMU ||
+	    !own_thread(fuse_req_ctx(req)->pid))
+		return false;
+	fuse_reply_ioctl(req, 0, &serial, sizeof(serial));
+	return true;
+}
+
+static int ctx_of_serial(uint64_t serial, struct iemu_ctx **out)
+{
+	int rc = -EBADFD;
+
+	pthread_mutex_lock(&fs.lock);
+	for (struct handle *h = fs.open; h; h = h->next) {
+		if (h->serial == serial && h->kind == NODE_IOMMU) {
+			*out = iemu_ctx_get(h->ctx);
+			rc = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fs.lock);
+	return rc;
+}
+
+/* VFIO_DEVICE_BIND_IOMMUFD's fd: take a copy of the client's fd, check it
+ * is our iommu file, and ask that file which one it is.  Our copy keeps
+ * the file open meanwhile, so its context cannot go. */
+static int resolve_fd(void *opaque, struct iemu_proc *caller, int fd, struct iemu_ctx **out)
+{
+	int ours = iemu_proc_dup_fd(caller, fd);
+	uint64_t serial;
+	struct stat st;
+	int rc = -EBADFD;
+
+	(void)opaque;
+	if (ours < 0)
+		return -EBADF;
+	/* Learnt once serving: a stat of the mount needs a worker to answer. */
+	if (!fs.st_dev && !stat(fs.mount, &st))
+		fs.st_dev = st.st_dev;
+	if (!fstat(ours, &st) && st.st_dev == fs.st_dev &&
+	    st.st_ino == tree_lookup(1, "iommu") && !ioctl(ours, IEMU_IOCTL_WHICH_FILE, &serial))
+		rc = ctx_of_serial(serial, out);
+	close(ours);
+	return rc;
+}
+
+/* ---- ioctl ---- */
 
 static void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		     struct fuse_file_info *fi, unsigned int flags,
@@ -357,26 +447,33 @@ static void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	const struct fuse_ctx *fc = fuse_req_ctx(req);
 	struct trace_req r = {
-		.pid = fc->pid, .tid = fc->pid, .file = node_of(ino)->name,
-		.op = "ioctl", .kind = IEMU_FILE_IOMMU, .cmd = cmd,
-		.arg = (unsigned long)arg, .start_us = trace_now_us(),
+		.pid = fc->pid, .tid = fc->pid, .file = h->name, .op = "ioctl",
+		.kind = h->kind == NODE_DEVICE ? IEMU_FILE_DEVICE : IEMU_FILE_IOMMU,
+		.cmd = cmd, .arg = (unsigned long)arg, .start_us = trace_now_us(),
 	};
 	struct iemu_proc *proc;
 	struct client *c;
 
+	(void)ino;
 	(void)in_buf;
 	(void)in_bufsz;
 	(void)out_bufsz;
-	/* iommufd has no 32-bit compat_ioctl, and other files no ioctl. */
-	if (h->kind != NODE_IOMMU || (flags & FUSE_IOCTL_COMPAT)) {
+	if (answer_which_file(req, h, cmd))
+		return;
+	/* No 32-bit compat_ioctl here, and other files have no ioctl. */
+	if (!is_file_of_client(h->kind) || (flags & FUSE_IOCTL_COMPAT)) {
 		r.result = -ENOTTY;
 	} else if (!(c = client_of_thread(fc->pid))) {
 		r.result = -ENOMEM;
 	} else {
 		r.pid = client_pid(c);
 		proc = client_proc(c);
-		r.result = proc ? iemu_ctx_ioctl(h->ctx, proc, cmd, (uintptr_t)arg) :
-				  -EFAULT;
+		if (!proc)
+			r.result = -EFAULT;
+		else if (h->kind == NODE_IOMMU)
+			r.result = iemu_ctx_ioctl(h->ctx, proc, cmd, (uintptr_t)arg);
+		else
+			r.result = iemu_devfile_ioctl(h->devfile, proc, cmd, (uintptr_t)arg);
 		client_put(c);
 	}
 	if (trace_on())
@@ -390,6 +487,7 @@ static void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 static const struct fuse_lowlevel_ops ops = {
 	.lookup = fs_lookup,
 	.getattr = fs_getattr,
+	.readlink = fs_readlink,
 	.readdir = fs_readdir,
 	.open = fs_open,
 	.release = fs_release,
@@ -436,9 +534,10 @@ int fs_mount(struct iemu *emu, const struct fs_options *o)
 	fs.mount = realpath(o->mountpoint, NULL);
 	if (!fs.mount)
 		return explain_mount_failure(o->mountpoint);
-	rc = build_tree();
+	rc = tree_build(emu);
 	if (rc)
 		return rc;
+	iemu_set_fd_resolver(emu, resolve_fd, NULL);
 	snprintf(opts, sizeof(opts), "default_permissions,fsname=iommufd-emu,subtype=iommufd-emu%s",
 		 o->allow_other ? ",allow_other" : "");
 	if (fuse_opt_add_arg(&args, "iommufd-emu") || fuse_opt_add_arg(&args, "-o") ||
@@ -485,10 +584,22 @@ void fs_stop(void)
 	fuse_session_unmount(fs.se);
 }
 
+/* Close the files clients still hold: device files first. */
+static void close_all(enum node_kind kind)
+{
+	struct handle *h, *next;
+
+	for (h = fs.open; h; h = next) {
+		next = h->next;
+		if (h->kind == kind) {
+			close_handle(h);
+			handle_put(h);
+		}
+	}
+}
+
 void fs_unmount(void)
 {
-	struct handle *h;
-
 	if (!fs.se)
 		return;
 	fuse_session_unmount(fs.se);
@@ -496,12 +607,9 @@ void fs_unmount(void)
 		fuse_remove_signal_handlers(fs.se);
 	fuse_session_destroy(fs.se);
 	fs.se = NULL;
-	while ((h = fs.open)) {
-		untrack(h);
-		iemu_ctx_close(h->ctx);
-		client_put(h->opener);
-		handle_put(h);
-	}
-	free(fs.nodes);
+	close_all(NODE_DEVICE);
+	close_all(NODE_IOMMU);
+	iemu_set_fd_resolver(fs.emu, NULL, NULL);
+	tree_free();
 	free(fs.mount);
 }

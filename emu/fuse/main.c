@@ -23,6 +23,10 @@ static void usage(FILE *f)
 		"Serve /dev/iommu and VFIO device cdevs from a FUSE mount.\n"
 		"\n"
 		"  --mount DIR      serve here (run: a private temporary directory)\n"
+		"  --device SPEC    add a device: MODEL[,OPTION]..., e.g. edu, dmatest,queues=4,\n"
+		"                   edu,noiommu[=refuse|nocdev|noop-attach|swpt], with bdf=,\n"
+		"                   name=, emulated; repeat for more (see --list-models)\n"
+		"  --list-models    describe the device models and their options\n"
 		"  --trace FILE     append one JSON line per request to FILE\n"
 		"  --kernel VER     behave as Linux VER: 7.3 (default) or 6.12\n"
 		"  --allow-other    let other users use the files (needs user_allow_other\n"
@@ -42,10 +46,23 @@ static int parse_kernel(const char *s, unsigned int *kver)
 	return 0;
 }
 
+static int add_device(struct options *o, const char *spec)
+{
+	const char **bigger = realloc(o->devices, (o->ndevices + 1) * sizeof(*bigger));
+
+	if (!bigger)
+		return -ENOMEM;
+	o->devices = bigger;
+	o->devices[o->ndevices++] = spec;
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "mount", required_argument, NULL, 'm' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "list-models", no_argument, NULL, 'L' },
 		{ "trace", required_argument, NULL, 't' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "allow-other", no_argument, NULL, 'a' },
@@ -62,6 +79,14 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'm':
 			o->mount = optarg;
 			break;
+		case 'd':
+			if (add_device(o, optarg))
+				return -ENOMEM;
+			break;
+		case 'L':
+			for (unsigned int i = 0; iemu_model_help(i); i++)
+				printf("%s\n", iemu_model_help(i));
+			exit(0);
 		case 't':
 			o->trace = optarg;
 			break;
@@ -113,6 +138,7 @@ static int status_main(const char *dir)
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
+	int rc;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -126,20 +152,21 @@ int main(int argc, char **argv)
 		return status_main(argv[2]);
 	}
 	if (!strcmp(argv[1], "serve") || !strcmp(argv[1], "run")) {
-		if (parse(argc - 1, argv + 1, &o))
+		if (parse(argc - 1, argv + 1, &o)) {
+			free(o.devices);
 			return 2;
-		if (argv[1][0] == 's') {
-			if (!o.mount || *o.cmd) {
-				fprintf(stderr, "iommufd-emu: serve needs --mount DIR and no command\n");
-				return 2;
-			}
-			return serve_main(&o);
 		}
-		if (!*o.cmd) {
+		if (argv[1][0] == 's' && (!o.mount || *o.cmd)) {
+			fprintf(stderr, "iommufd-emu: serve needs --mount DIR and no command\n");
+			rc = 2;
+		} else if (argv[1][0] == 'r' && !*o.cmd) {
 			fprintf(stderr, "iommufd-emu: run needs a command after --\n");
-			return 2;
+			rc = 2;
+		} else {
+			rc = argv[1][0] == 's' ? serve_main(&o) : run_main(&o);
 		}
-		return run_main(&o);
+		free(o.devices);
+		return rc;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);

@@ -16,6 +16,8 @@ struct options {
 	bool allow_other;
 	bool no_namespace;
 	bool no_preload;
+	const char **devices; /* --device SPEC, in order */
+	unsigned int ndevices;
 	char **cmd; /* run: the command and its arguments */
 };
 

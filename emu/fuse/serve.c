@@ -12,6 +12,22 @@
 #include "options.h"
 #include "trace.h"
 
+static int add_devices(const struct options *o, struct iemu *emu)
+{
+	char err[256];
+
+	for (unsigned int i = 0; i < o->ndevices; i++) {
+		int rc = iemu_device_add(emu, o->devices[i], NULL, err, sizeof(err));
+
+		if (rc) {
+			fprintf(stderr, "iommufd-emu: --device %s: %s\n", o->devices[i],
+				rc == -EINVAL ? err : strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int server_start(const struct options *o, struct iemu **emu)
 {
 	struct iemu_config cfg = { .kernel = o->kernel };
@@ -19,6 +35,11 @@ int server_start(const struct options *o, struct iemu **emu)
 
 	if (rc)
 		return rc;
+	rc = add_devices(o, *emu);
+	if (rc) {
+		iemu_destroy(*emu);
+		return rc;
+	}
 	if (o->trace) {
 		rc = trace_open(o->trace);
 		if (rc) {

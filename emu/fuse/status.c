@@ -98,6 +98,35 @@ static void count_client(void *arg, const struct client_info *ci)
 	(*(unsigned int *)arg)++;
 }
 
+static const char *const noiommu_names[] = {
+	[IEMU_NOIOMMU_OFF] = "off",
+	[IEMU_NOIOMMU_REFUSE] = "refuse",
+	[IEMU_NOIOMMU_NOCDEV] = "nocdev",
+	[IEMU_NOIOMMU_NOOP_ATTACH] = "noop-attach",
+	[IEMU_NOIOMMU_SWPT] = "swpt",
+};
+
+/* A device, then its most recent faults (what last went wrong in its DMA). */
+static void print_device(FILE *f, struct iemu_device *d)
+{
+	struct iemu_device_info i;
+	struct iemu_fault faults[4];
+	unsigned int n;
+
+	iemu_device_info(d, &i);
+	fprintf(f, "device name=%s bdf=%s model=%s label=%s noiommu=%s cdev=%d emulated=%d "
+		   "bound=%d devid=%u pt_id=%u dma_bytes=%llu faults=%llu\n",
+		i.name, i.bdf, i.model, i.label, noiommu_names[i.noiommu], i.has_cdev,
+		i.emulated, i.bound, i.devid, i.pt_id, (unsigned long long)i.dma_bytes,
+		(unsigned long long)i.faults);
+	iemu_device_faults(d, faults, 4, &n);
+	for (unsigned int k = 0; k < n; k++)
+		fprintf(f, "fault device=%s seq=%llu kind=%s addr=0x%llx len=%llu write=%d "
+			   "what=%s\n", i.name, (unsigned long long)faults[k].seq,
+			iemu_fault_kind_name(faults[k].kind), (unsigned long long)faults[k].addr,
+			(unsigned long long)faults[k].len, faults[k].write, faults[k].what);
+}
+
 char *status_render(struct iemu *emu, const char *mount,
 		    void (*each_ctx)(void (*fn)(void *arg, const struct status_ctx *c),
 				     void *arg),
@@ -108,7 +137,6 @@ char *status_render(struct iemu *emu, const char *mount,
 	unsigned int clients = 0;
 	char *text = NULL;
 
-	(void)emu;
 	t.f = open_memstream(&text, len);
 	if (!t.f)
 		return NULL;
@@ -122,6 +150,9 @@ char *status_render(struct iemu *emu, const char *mount,
 		(unsigned long long)t.sum.pinned_pages);
 	clients_for_each(print_client, &pass);
 	each_ctx(print_ctx, &t);
+	for (struct iemu_device *d = iemu_device_next(emu, NULL); d;
+	     d = iemu_device_next(emu, d))
+		print_device(t.f, d);
 	fclose(t.f);
 	return text;
 }
