@@ -3,8 +3,10 @@
  * Run under `iommufd-emu run`: checks that an unmodified program finds the
  * emulator where the kernel's files are.  /dev/iommu opens and answers,
  * stat and fstat report the character device that /sys/class/misc/iommu/dev
- * names, access and opendir see the emulated paths.  Exit status: the
- * number of the first failed check, 0 when all pass.
+ * names, access and opendir see the emulated paths; the same for the cdev
+ * of the edu device (run --device edu) and the sysfs files that lead from
+ * its PCI address to it.  Exit status: the number of the first failed
+ * check, 0 when all pass.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,6 +17,32 @@
 #include <unistd.h>
 
 #include "iommufd_emu/uapi/iommufd.h"
+
+#define EDU_SYSFS "/sys/bus/pci/devices/0000:00:04.0"
+
+static int check_device(void)
+{
+	unsigned int maj, min, vendor;
+	struct stat st, fst;
+	FILE *f = fopen(EDU_SYSFS "/vfio-dev/vfio0/dev", "r");
+	int fd;
+
+	if (!f || fscanf(f, "%u:%u", &maj, &min) != 2)
+		return 10;
+	fclose(f);
+	f = fopen(EDU_SYSFS "/vendor", "r");
+	if (!f || fscanf(f, "%x", &vendor) != 1 || vendor != 0x1234)
+		return 11;
+	fclose(f);
+	if (stat("/dev/vfio/devices/vfio0", &st) || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(maj, min))
+		return 12;
+	fd = open("/dev/vfio/devices/vfio0", O_RDWR);
+	if (fd < 0 || fstat(fd, &fst) || fst.st_rdev != st.st_rdev)
+		return 13;
+	close(fd);
+	return access("/sys/class/vfio-dev/vfio0/dev", R_OK) ? 14 : 0;
+}
 
 int main(void)
 {
@@ -45,5 +73,5 @@ int main(void)
 		return 7;
 	closedir(d);
 	close(fd);
-	return 0;
+	return check_device();
 }

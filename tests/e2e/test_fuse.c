@@ -2,8 +2,10 @@
 /*
  * End-to-end tests of `iommufd-emu serve` through a real FUSE mount: client
  * isolation, concurrent clients, a client killed mid-sequence, a descriptor
- * passed to another process, shutdown with clients attached; and `run`.
- * The server binary is argv[1], paths_check argv[2].
+ * passed to another process, shutdown with clients attached; device files,
+ * their sysfs views, BIND through the mount, a client killed with a device
+ * bound and doing DMA; and `run`.  The server binary is argv[1],
+ * paths_check argv[2].
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +29,15 @@
 #include <cmocka.h>
 #include <dirent.h>
 
+#include <linux/pci_regs.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+
 #include "iommufd_emu/uapi/iommufd.h"
+#include "iommufd_emu/uapi/vfio.h"
 
 #define PG 4096ULL
+#define EDU_BDF "0000:00:04.0"
 
 static const char *server_bin;
 static const char *paths_check_bin;
@@ -100,7 +108,8 @@ static int start_server(void **state)
 	server = fork();
 	assert_true(server >= 0);
 	if (server == 0) {
-		execl(server_bin, server_bin, "serve", "--mount", mnt, (char *)NULL);
+		execl(server_bin, server_bin, "serve", "--mount", mnt, "--device",
+		      "edu,dma_delay=0", "--device", "dmatest,queues=2", (char *)NULL);
 		_exit(127);
 	}
 	assert_true(wait_for(mounted, 10));
@@ -434,6 +443,253 @@ static void test_sigterm_with_clients_attached(void **state)
 	start_server(NULL);
 }
 
+/* ---- devices ---- */
+
+static char *read_text(const char *rel, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", mnt, rel);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = 0;
+	return buf;
+}
+
+static void test_device_files_and_sysfs(void **state)
+{
+	char buf[512], link[256], path[256];
+	ssize_t n;
+
+	(void)state;
+	assert_string_equal(read_text("sys/class/vfio-dev/vfio0/dev", buf, sizeof(buf)),
+			    "511:0\n");
+	assert_string_equal(read_text("sys/class/vfio-dev/vfio1/dev", buf, sizeof(buf)),
+			    "511:1\n");
+	assert_string_equal(read_text("sys/bus/pci/devices/" EDU_BDF "/vendor", buf,
+				      sizeof(buf)), "0x1234\n");
+	assert_string_equal(read_text("sys/bus/pci/devices/" EDU_BDF "/device", buf,
+				      sizeof(buf)), "0x11e8\n");
+	assert_string_equal(read_text("sys/bus/pci/devices/" EDU_BDF "/class", buf,
+				      sizeof(buf)), "0xff0000\n");
+	assert_string_equal(read_text("sys/bus/pci/devices/" EDU_BDF "/vfio-dev/vfio0/dev",
+				      buf, sizeof(buf)), "511:0\n");
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/" EDU_BDF "/driver", mnt);
+	n = readlink(path, link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = 0;
+	assert_non_null(strstr(link, "/vfio-pci"));
+	snprintf(path, sizeof(path), "%s/vfio/devices/vfio0", mnt);
+	assert_int_equal(access(path, R_OK | W_OK), 0);
+}
+
+static int open_dev(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/vfio/devices/%s", mnt, name);
+	return open(path, O_RDWR);
+}
+
+static long bind_dev(int dev, int iommufd, uint32_t *devid)
+{
+	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b), .iommufd = iommufd };
+	long rc = ioctl(dev, VFIO_DEVICE_BIND_IOMMUFD, &b) ? -errno : 0;
+
+	if (!rc && devid)
+		*devid = b.out_devid;
+	return rc;
+}
+
+static long attach_dev(int dev, uint32_t pt_id, uint32_t *out)
+{
+	struct vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a), .pt_id = pt_id };
+	long rc = ioctl(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a) ? -errno : 0;
+
+	if (!rc && out)
+		*out = a.pt_id;
+	return rc;
+}
+
+static long set_msi(int dev, int efd)
+{
+	struct {
+		struct vfio_irq_set s;
+		int32_t fd;
+	} a = { .s = { .argsz = sizeof(a), .index = VFIO_PCI_MSI_IRQ_INDEX, .count = 1,
+		       .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER },
+		.fd = efd };
+
+	return ioctl(dev, VFIO_DEVICE_SET_IRQS, &a) ? -errno : 0;
+}
+
+static void bar_write(int dev, uint64_t off, uint64_t v, unsigned int n)
+{
+	assert_int_equal(pwrite(dev, &v, n, off), n);
+}
+
+static void cfg_enable(int dev)
+{
+	uint64_t cfg = (uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40;
+	uint16_t cmd;
+
+	assert_int_equal(pread(dev, &cmd, 2, cfg + PCI_COMMAND), 2);
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	assert_int_equal(pwrite(dev, &cmd, 2, cfg + PCI_COMMAND), 2);
+}
+
+/* An edu DMA from the device's buffer to IOVA ram; the MSI signals the end. */
+static void edu_dma_to_ram(int dev, uint64_t ram, uint64_t len)
+{
+	bar_write(dev, 0x80, 0x40000, 8);
+	bar_write(dev, 0x88, ram, 8);
+	bar_write(dev, 0x90, len, 8);
+	bar_write(dev, 0x98, 0x7, 8);
+}
+
+static bool readable(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+static int other_binder(void *arg)
+{
+	int fd = open_ctx(), dev = open_dev("vfio0");
+
+	(void)arg;
+	/* The device is bound through another client's file. */
+	return dev >= 0 && bind_dev(dev, fd, NULL) == -EINVAL ? 0 : 1;
+}
+
+static void test_device_over_fuse(void **state)
+{
+	int fd = open_ctx(), dev = open_dev("vfio0"), null = open("/dev/null", O_RDWR);
+	int efd = eventfd(0, 0);
+	char *buf = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t devid, ioas, hwpt;
+	eventfd_t v;
+
+	(void)state;
+	assert_true(dev >= 0);
+	/* BIND names the iommufd by the client's fd number. */
+	assert_int_equal(bind_dev(dev, null, NULL), -EBADFD);
+	assert_int_equal(bind_dev(dev, 999, NULL), -EBADF);
+	assert_int_equal(bind_dev(dev, fd, &devid), 0);
+	assert_int_equal(devid, 1);
+	assert_int_equal(reap(spawn(other_binder, NULL)), 0);
+	assert_int_equal(ioas_alloc(fd, &ioas), 0);
+	assert_int_equal(attach_dev(dev, ioas, &hwpt), 0);
+	assert_int_equal(hwpt, 3);
+	assert_int_equal(status_value("device name=vfio0", "pt_id"), 3);
+	assert_int_equal(map_fixed(fd, ioas, buf, PG, 0x100000), 0);
+	cfg_enable(dev);
+	/* The eventfd comes from the client too; the MSI arrives through it. */
+	assert_int_equal(set_msi(dev, efd), 0);
+	memset(buf, 0x77, PG);
+	edu_dma_to_ram(dev, 0x100000, 64);
+	assert_true(readable(efd, 5000));
+	assert_int_equal(eventfd_read(efd, &v), 0);
+	assert_int_equal(buf[0], 0);
+	assert_int_equal(buf[64], 0x77);
+	close(dev);
+	assert_int_equal(status_value("device name=vfio0", "bound"), 0);
+	close(fd);
+	close(null);
+	close(efd);
+	munmap(buf, PG);
+}
+
+static int device_victim(void *arg)
+{
+	int *ready = arg, fd = open_ctx(), dev = open_dev("vfio0"), efd = eventfd(0, 0);
+	char *buf = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t ioas;
+
+	if (dev < 0 || bind_dev(dev, fd, NULL) || ioas_alloc(fd, &ioas) ||
+	    attach_dev(dev, ioas, NULL) || map_fixed(fd, ioas, buf, PG, 0x100000) ||
+	    set_msi(dev, efd))
+		return 1;
+	cfg_enable(dev);
+	if (write(*ready, "k", 1) != 1)
+		return 2;
+	/* DMA and interrupts until killed. */
+	for (;;) {
+		eventfd_t v;
+
+		edu_dma_to_ram(dev, 0x100000, 4096);
+		if (!readable(efd, 5000) || eventfd_read(efd, &v))
+			return 3;
+	}
+}
+
+static bool device_released(void)
+{
+	return status_value("device name=vfio0", "bound") == 0 && victim_gone() &&
+	       status_value("total", "objects") == 0;
+}
+
+static void test_killed_client_with_a_device(void **state)
+{
+	int p[2], fd, dev;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	pid = spawn(device_victim, &p[1]);
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	assert_int_equal(status_value("device name=vfio0", "bound"), 1);
+	usleep(20000);
+	kill(pid, SIGKILL);
+	assert_int_equal(reap(pid), 128 + SIGKILL);
+	assert_true(wait_for(device_released, 5));
+	/* The device can be bound again. */
+	fd = open_ctx();
+	dev = open_dev("vfio0");
+	assert_int_equal(bind_dev(dev, fd, NULL), 0);
+	close(dev);
+	close(fd);
+}
+
+static void test_malformed_device_is_one_clear_line(void **state)
+{
+	char dir[] = "/tmp/iommufd-emu-bad.XXXXXX", out[512] = "";
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		execl(server_bin, server_bin, "serve", "--mount", dir, "--device",
+		      "edu,bdf=nowhere", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	n = read(p[0], out, sizeof(out) - 1);
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	rmdir(dir);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+	assert_true(n > 0);
+	assert_string_equal(out, "iommufd-emu: --device edu,bdf=nowhere: bdf=nowhere: "
+				 "expected DDDD:BB:DD.F (hex)\n");
+}
+
 /* ---- iommufd-emu run ---- */
 
 static int run_cmd(const char *const *args)
@@ -482,10 +738,13 @@ static void test_run_puts_the_files_where_drivers_look(void **state)
 {
 	(void)state;
 	/* Namespace and preload together, then each alone. */
-	assert_int_equal(run_cmd((const char *[]){ "--", paths_check_bin, NULL }), 0);
-	assert_int_equal(run_cmd((const char *[]){ "--no-namespace", "--", paths_check_bin, NULL }), 0);
-	assert_int_equal(run_cmd((const char *[]){ "--no-preload", "--", "sh", "-c",
-						   "test -e /dev/iommu", NULL }), 0);
+	assert_int_equal(run_cmd((const char *[]){ "--device", "edu", "--", paths_check_bin,
+						   NULL }), 0);
+	assert_int_equal(run_cmd((const char *[]){ "--device", "edu", "--no-namespace", "--",
+						   paths_check_bin, NULL }), 0);
+	assert_int_equal(run_cmd((const char *[]){ "--device", "edu", "--no-preload", "--", "sh",
+						   "-c", "test -e /dev/iommu && "
+						   "test -e /dev/vfio/devices/vfio0", NULL }), 0);
 }
 
 int main(int argc, char **argv)
@@ -495,6 +754,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_eight_concurrent_clients),
 		cmocka_unit_test(test_killed_client_leaves_nothing_behind),
 		cmocka_unit_test(test_passed_descriptor_uses_the_callers_memory),
+		cmocka_unit_test(test_device_files_and_sysfs),
+		cmocka_unit_test(test_device_over_fuse),
+		cmocka_unit_test(test_killed_client_with_a_device),
+		cmocka_unit_test(test_malformed_device_is_one_clear_line),
 		cmocka_unit_test(test_sigterm_with_clients_attached),
 		cmocka_unit_test(test_run_returns_the_command_status_and_cleans_up),
 		cmocka_unit_test(test_run_puts_the_files_where_drivers_look),
