@@ -118,7 +118,7 @@ $(BUILD)/scenarios/%-inproc: tests/kernel/%.c tests/kernel/scenario.h tests/e2e/
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) -U_FORTIFY_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/shim.c \
-		$(LIB_OBJ) $(LDLIBS) -Wl,--wrap=open,--wrap=ioctl,--wrap=close
+		$(LIB_OBJ) $(LDLIBS) -Wl,--wrap=open,--wrap=ioctl,--wrap=close,--wrap=pread,--wrap=pwrite
 
 $(PATHS_CHECK_BIN): tests/e2e/paths_check.c
 	@mkdir -p $(dir $@)

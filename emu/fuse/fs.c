@@ -46,6 +46,8 @@ struct handle {
 	struct iemu_devfile *devfile; /* device */
 	const char *name;
 	struct client *opener;
+	struct client *closer;        /* who flushed it last, until it is released */
+	double closed_at;
 	unsigned int serial;
 	char *text;
 	size_t len;
@@ -59,9 +61,14 @@ static struct {
 	struct fuse_session *se;
 	bool signals;
 	pthread_mutex_t lock; /* open contexts and device files */
+	pthread_cond_t released;
 	struct handle *open;
+	struct handle *closing;
 	unsigned int serial;
-} fs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} fs = { .lock = PTHREAD_MUTEX_INITIALIZER, .released = PTHREAD_COND_INITIALIZER };
+
+/* How long a client's request waits for the release of a file it closed. */
+#define RELEASE_WAIT_US 50000.0
 
 /* ---- the tree ---- */
 
@@ -174,6 +181,8 @@ static void track(struct handle *h)
 	pthread_mutex_unlock(&fs.lock);
 }
 
+/* Take an open file off the list; until done_closing it is on the list of
+ * files being released, which waiting clients look at too. */
 static void untrack(struct handle *h)
 {
 	pthread_mutex_lock(&fs.lock);
@@ -183,6 +192,24 @@ static void untrack(struct handle *h)
 		fs.open = h->next;
 	if (h->next)
 		h->next->prev = h->prev;
+	h->prev = NULL;
+	h->next = fs.closing;
+	fs.closing = h;
+	pthread_mutex_unlock(&fs.lock);
+}
+
+static void done_closing(struct handle *h)
+{
+	struct handle **pp;
+
+	pthread_mutex_lock(&fs.lock);
+	for (pp = &fs.closing; *pp != h; pp = &(*pp)->next)
+		;
+	*pp = h->next;
+	if (h->closer)
+		client_put(h->closer);
+	h->closer = NULL;
+	pthread_cond_broadcast(&fs.released);
 	pthread_mutex_unlock(&fs.lock);
 }
 
@@ -212,6 +239,74 @@ static void trace_simple(fuse_req_t req, const char *file, const char *op,
 	trace_request(&r);
 }
 
+static bool is_file_of_client(enum node_kind kind)
+{
+	return kind == NODE_IOMMU || kind == NODE_DEVICE;
+}
+
+/* close(2) is synchronous in the kernel: the device is unbound, the context
+ * freed, before close returns.  FUSE sends FLUSH while close waits, but the
+ * RELEASE that frees the file only afterwards, in the background.  So a
+ * flush marks the file as closing, and the same client's next request waits
+ * (briefly: the file may still be open through a dup) for that release,
+ * which then looks synchronous to the client. */
+static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct client *c;
+
+	(void)ino;
+	if (is_file_of_client(h->kind) && (c = client_of_thread(fuse_req_ctx(req)->pid))) {
+		pthread_mutex_lock(&fs.lock);
+		if (h->closer)
+			client_put(h->closer);
+		h->closer = c;
+		h->closed_at = trace_now_us();
+		pthread_mutex_unlock(&fs.lock);
+	}
+	fuse_reply_err(req, 0);
+}
+
+static struct handle *closing_of(const struct client *c)
+{
+	for (struct handle *h = fs.open; h; h = h->next)
+		if (h->closer == c)
+			return h;
+	for (struct handle *h = fs.closing; h; h = h->next)
+		if (h->closer == c)
+			return h;
+	return NULL;
+}
+
+static void forget_closer(struct handle *h)
+{
+	client_put(h->closer);
+	h->closer = NULL;
+}
+
+static void wait_for_releases(struct client *c)
+{
+	struct handle *h;
+	struct timespec until;
+
+	pthread_mutex_lock(&fs.lock);
+	while ((h = closing_of(c))) {
+		double left = h->closed_at + RELEASE_WAIT_US - trace_now_us();
+
+		if (left <= 0) {
+			/* Still open elsewhere: it was not the last close. */
+			forget_closer(h);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)(left * 1000);
+		until.tv_sec += until.tv_nsec / 1000000000;
+		until.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&fs.released, &fs.lock, &until);
+	}
+	pthread_mutex_unlock(&fs.lock);
+}
+
 /* Open a context or a device file on behalf of the calling client. */
 static int open_file(fuse_req_t req, const struct node *n, struct handle *h)
 {
@@ -221,6 +316,7 @@ static int open_file(fuse_req_t req, const struct node *n, struct handle *h)
 
 	if (!c)
 		return -ENOMEM;
+	wait_for_releases(c);
 	proc = client_proc(c);
 	if (!proc)
 		rc = -EACCES;
@@ -239,10 +335,6 @@ static int open_file(fuse_req_t req, const struct node *n, struct handle *h)
 	return 0;
 }
 
-static bool is_file_of_client(enum node_kind kind)
-{
-	return kind == NODE_IOMMU || kind == NODE_DEVICE;
-}
 
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -300,6 +392,7 @@ static void close_handle(struct handle *h)
 		iemu_devfile_close(h->devfile);
 	}
 	client_put(h->opener);
+	done_closing(h);
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -320,9 +413,16 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static ssize_t device_rw(fuse_req_t req, struct handle *h, void *buf, size_t size,
 			 off_t off, bool write)
 {
+	struct client *c = client_of_thread(fuse_req_ctx(req)->pid);
 	double start = trace_now_us();
-	ssize_t rc = write ? iemu_devfile_write(h->devfile, buf, size, off) :
-			     iemu_devfile_read(h->devfile, buf, size, off);
+	ssize_t rc;
+
+	if (c) {
+		wait_for_releases(c);
+		client_put(c);
+	}
+	rc = write ? iemu_devfile_write(h->devfile, buf, size, off) :
+		     iemu_devfile_read(h->devfile, buf, size, off);
 
 	if (trace_on())
 		trace_simple(req, h->name, write ? "write" : "read", rc, start);
@@ -467,6 +567,7 @@ static void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 		r.result = -ENOMEM;
 	} else {
 		r.pid = client_pid(c);
+		wait_for_releases(c);
 		proc = client_proc(c);
 		if (!proc)
 			r.result = -EFAULT;
@@ -490,6 +591,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.readlink = fs_readlink,
 	.readdir = fs_readdir,
 	.open = fs_open,
+	.flush = fs_flush,
 	.release = fs_release,
 	.read = fs_read,
 	.write = fs_write,

@@ -373,10 +373,11 @@ static void map_files(uint32_t ioas)
 	close(mfd);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	uint32_t a, b;
 
+	scenario_devices(argc, argv, "");
 	buf = arena(16);
 	guard = buf + 16 * PG;
 	fd = open_iommu();

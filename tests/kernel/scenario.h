@@ -84,6 +84,16 @@ static inline char *arena(size_t pages)
 	return p;
 }
 
+/* `scenario --devices` prints the emulator devices the scenario needs
+ * (";"-separated --device specs, empty for none) and exits. */
+static inline void scenario_devices(int argc, char **argv, const char *devices)
+{
+	if (argc > 1 && !strcmp(argv[1], "--devices")) {
+		puts(devices);
+		exit(0);
+	}
+}
+
 static inline int open_iommu(void)
 {
 	const char *path = getenv("IOMMU_PATH") ? getenv("IOMMU_PATH") : "/dev/iommu";
