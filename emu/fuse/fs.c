@@ -244,6 +244,14 @@ static bool is_file_of_client(enum node_kind kind)
 	return kind == NODE_IOMMU || kind == NODE_DEVICE;
 }
 
+static bool own_thread(pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+	return access(path, F_OK) == 0;
+}
+
 /* close(2) is synchronous in the kernel: the device is unbound, the context
  * freed, before close returns.  FUSE sends FLUSH while close waits, but the
  * RELEASE that frees the file only afterwards, in the background.  So a
@@ -256,7 +264,9 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct client *c;
 
 	(void)ino;
-	if (is_file_of_client(h->kind) && (c = client_of_thread(fuse_req_ctx(req)->pid))) {
+	/* The server's own copies (BIND's fd lookups) are no client's. */
+	if (is_file_of_client(h->kind) && !own_thread(fuse_req_ctx(req)->pid) &&
+	    (c = client_of_thread(fuse_req_ctx(req)->pid))) {
 		pthread_mutex_lock(&fs.lock);
 		if (h->closer)
 			client_put(h->closer);
@@ -479,13 +489,6 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 
 /* ---- which context an iommufd number of a client is ---- */
 
-static bool own_thread(pid_t tid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
-	return access(path, F_OK) == 0;
-}
 
 /* The server's own question: the serial of the open iommu file. */
 static bool answer_which_file(fuse_req_t req, struct handle *h, unsigned int cmd)
