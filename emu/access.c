@@ -21,6 +21,10 @@
 struct access_pin {
 	uint64_t iova;
 	uint64_t length;
+	/* Where it was pinned, as the kernel's ioas_unpin: the unmap callback
+	 * of a detach or replace may still unpin it there; NULL once that
+	 * attachment has ended. */
+	struct ioas *ioas;
 	struct access_pin *next;
 };
 
@@ -82,9 +86,16 @@ static int change_ioas(struct access *a, struct ioas *new)
 		new->obj.users++;
 	}
 	if (cur) {
+		struct access_pin *p;
+
+		/* New pins fail from here on; the callback can still unpin. */
 		a->ioas = NULL;
 		if (a->ops->unmap)
 			a->ops->unmap(a->data, 0, UINT64_MAX);
+		/* What it kept stays pinned, as in the kernel (which WARNs). */
+		for (p = a->pins; p; p = p->next)
+			if (p->ioas == cur)
+				p->ioas = NULL;
 		unlink_from(cur, a);
 		if (a->ops->needs_pin_pages)
 			iopt_remove_page_access(&cur->iopt);
@@ -188,11 +199,11 @@ static bool piece_aligned(const struct iopt_contig *c)
 	return c->done || area_byte(c->area, c->area->last) % PAGE_SIZE == PAGE_SIZE - 1;
 }
 
-static void unpin_pieces(struct access *a, uint64_t iova, uint64_t last)
+static void unpin_pieces(struct ioas *ioas, uint64_t iova, uint64_t last)
 {
 	struct iopt_contig c;
 
-	for (struct area *ar = iopt_contig_first(&c, &a->ioas->iopt, iova, last); ar;
+	for (struct area *ar = iopt_contig_first(&c, &ioas->iopt, iova, last); ar;
 	     ar = iopt_contig_next(&c)) {
 		pages_unpin(ar->pages, area_byte(ar, c.cur) / PAGE_SIZE,
 			    area_byte(ar, iopt_contig_last(&c)) / PAGE_SIZE);
@@ -232,10 +243,11 @@ static int pin_locked(struct access *a, uint64_t iova, uint64_t length, bool wri
 		rc = -ENOMEM;
 	if (rc) {
 		if (pinned)
-			unpin_pieces(a, iova, pinned_to);
+			unpin_pieces(a->ioas, iova, pinned_to);
 		return rc;
 	}
-	*pin = (struct access_pin){ .iova = iova, .length = length, .next = a->pins };
+	*pin = (struct access_pin){ .iova = iova, .length = length, .ioas = a->ioas,
+				    .next = a->pins };
 	a->pins = pin;
 	return 0;
 }
@@ -258,8 +270,8 @@ void access_unpin(struct access *a, uint64_t iova, uint64_t length)
 	for (pp = &a->pins; (p = *pp); pp = &p->next) {
 		if (p->iova == iova && p->length == length) {
 			*pp = p->next;
-			if (a->ioas)
-				unpin_pieces(a, iova, iova + length - 1);
+			if (p->ioas)
+				unpin_pieces(p->ioas, iova, iova + length - 1);
 			free(p);
 			break;
 		}

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "ctx.h"
 #include "device.h"
 #include "emu.h"
+#include "ioas.h"
 #include "pages.h"
 #include "physmem.h"
 #include "proc.h"
@@ -333,28 +335,68 @@ static int access_errno_fault(int rc, struct refusal *r, uint64_t addr, bool wri
 {
 	if (rc == -EPERM)
 		return refuse(r, IEMU_FAULT_PERM, addr, write);
-	if (rc == -ENOENT || rc == -EINVAL)
+	if (rc == -ENOENT || rc == -EINVAL || rc == -EOVERFLOW)
 		return refuse(r, IEMU_FAULT_UNMAPPED, addr, write);
 	return refuse(r, IEMU_FAULT_BACKING, addr, write);
 }
 
+/* What access_rw would refuse in [iova, iova+len), found without moving a
+ * byte (access_rw stops at the first bad area, after writing the ones
+ * before it): 0 or a refusal at the first bad byte.  The caller holds the
+ * context's lock, so that the answer stays true for the copy. */
+static int access_check(struct access *acc, uint64_t iova, uint64_t len, bool write,
+			struct refusal *r)
+{
+	unsigned int need = write ? PT_WRITE : PT_READ;
+	struct iopt_contig c;
+	struct area *a;
+	uint64_t last;
+
+	if (!acc->ioas)
+		return access_errno_fault(-ENOENT, r, iova, write);
+	if (__builtin_add_overflow(iova, len - 1, &last))
+		return access_errno_fault(-EOVERFLOW, r, iova, write);
+	for (a = iopt_contig_first(&c, &acc->ioas->iopt, iova, last); a;
+	     a = iopt_contig_next(&c)) {
+		if (a->prevent_access)
+			return access_errno_fault(-EINVAL, r, c.cur, write);
+		if (!(a->prot & need))
+			return access_errno_fault(-EPERM, r, c.cur, write);
+	}
+	return c.done ? 0 : access_errno_fault(-ENOENT, r, c.cur, write);
+}
+
+/* An emulated device: through its access, checked whole first so that a
+ * refused transfer changes nothing, as with a domain. */
 static int run_access(struct access *acc, const struct xfer *x, struct refusal *r)
 {
-	void *bounce;
+	void *bounce = NULL;
 	int rc;
 
+	pthread_mutex_lock(&acc->ctx->lock);
+	rc = access_check(acc, x->addr, x->len, x->op != OP_READ, r);
+	if (!rc && x->op == OP_COPY)
+		rc = access_check(acc, x->src, x->len, false, r);
+	if (rc)
+		goto out;
 	if (x->op != OP_COPY) {
 		rc = access_rw(acc, x->addr, x->buf, x->len, x->op == OP_WRITE);
-		return rc ? access_errno_fault(rc, r, x->addr, x->op == OP_WRITE) : 0;
+		if (rc)
+			rc = access_errno_fault(rc, r, x->addr, x->op == OP_WRITE);
+		goto out;
 	}
-	bounce = malloc(x->len ? x->len : 1);
-	if (!bounce)
-		return -ENOMEM;
+	bounce = malloc(x->len);
+	if (!bounce) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	rc = access_rw(acc, x->src, bounce, x->len, false);
 	if (rc)
 		rc = access_errno_fault(rc, r, x->src, false);
 	else if ((rc = access_rw(acc, x->addr, bounce, x->len, true)))
 		rc = access_errno_fault(rc, r, x->addr, true);
+out:
+	pthread_mutex_unlock(&acc->ctx->lock);
 	free(bounce);
 	return rc;
 }

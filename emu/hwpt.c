@@ -64,8 +64,9 @@ int hwpt_paging_alloc(struct iemu_ctx *ctx, struct ioas *ioas,
 		return -EOPNOTSUPP;
 	if ((flags & IOMMU_HWPT_FAULT_ID_VALID) && (flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
 		return -EOPNOTSUPP;
-	/* The software page table takes no flags; VT-d here cannot nest. */
-	if (m == &swpt_model && flags)
+	/* The software page table takes no flags (the driver never sees
+	 * FAULT_ID_VALID: hw_pagetable.c strips it); VT-d here cannot nest. */
+	if (m == &swpt_model && (flags & ~IOMMU_HWPT_FAULT_ID_VALID))
 		return -EOPNOTSUPP;
 	if (flags & IOMMU_HWPT_ALLOC_NEST_PARENT)
 		return -EOPNOTSUPP;
