@@ -473,8 +473,11 @@ static long feature_ioctl(struct iemu_devfile *f, struct iemu_proc *caller, uint
 	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
 	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
 	case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
-	case VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2:
 		return -ENOTTY; /* no migration or DMA logging support */
+	case VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2:
+		/* Linux 7.x asks for pre-copy migration support first; before,
+		 * the number was unknown to vfio_main and went to the driver. */
+		return emu_kernel_at_least(f->dev->emu, IEMU_KVER(7, 0)) ? -EINVAL : -ENOTTY;
 	default:
 		if (f->dev->emulated)
 			return -ENOTTY;
@@ -550,12 +553,7 @@ static ssize_t devfile_rw(struct iemu_devfile *f, void *buf, size_t len, uint64_
 	ssize_t rc;
 
 	pthread_mutex_lock(&d->lock);
-	if (!f->bound) {
-		rc = -EINVAL;
-	} else {
-		vfio_pci_wake(d);
-		rc = vfio_pci_rw(d, buf, len, off, write);
-	}
+	rc = f->bound ? vfio_pci_rw(d, buf, len, off, write) : -EINVAL;
 	pthread_mutex_unlock(&d->lock);
 	return rc;
 }

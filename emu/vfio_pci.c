@@ -251,8 +251,9 @@ static long get_irq_info(struct iemu_device *d, struct iemu_proc *caller, uint64
 	info.count = vfio_irq_count(d, info.index);
 	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
-	else if (info.index != VFIO_PCI_MSIX_IRQ_INDEX)
-		/* MSI-X can grow: x86 allocates its vectors dynamically. */
+	else if (info.index != VFIO_PCI_MSIX_IRQ_INDEX || !d->fn->msix_cap)
+		/* MSI-X can grow: x86 allocates its vectors dynamically
+		 * (has_dyn_msix), but only on a function that has MSI-X. */
 		info.flags |= VFIO_IRQ_INFO_NORESIZE;
 	return copy_to_user(caller, arg, &info, minsz);
 }
@@ -438,8 +439,9 @@ int vfio_pci_region_info(struct iemu_device *d, struct vfio_region_info *info,
 	default:
 		info->size = fn->vendor_region_size;
 		info->flags = VFIO_REGION_INFO_FLAG_READ;
-		add_type_cap(caps, VFIO_REGION_TYPE_PCI_VENDOR_TYPE |
-				   pcifn_cfg_read(fn, PCI_VENDOR_ID, 2),
+		/* VFIO_REGION_TYPE_PCI_VENDOR_TYPE is (1 << 31), a signed
+		 * overflow in C: the same bit, unsigned. */
+		add_type_cap(caps, 0x80000000u | pcifn_cfg_read(fn, PCI_VENDOR_ID, 2),
 			     fn->vendor_region_subtype);
 		break;
 	}
@@ -485,6 +487,8 @@ static int pm_entry_wakeup(struct iemu_device *d, struct iemu_proc *caller,
 		return rc;
 	if (copy_from_user(caller, &entry, arg, sizeof(entry)))
 		return -EFAULT;
+	if (entry.wakeup_eventfd < 0)
+		return -EINVAL;
 	rc = proc_eventfd(caller, entry.wakeup_eventfd, &fd);
 	if (rc)
 		return rc;
@@ -607,6 +611,8 @@ ssize_t vfio_pci_rw(struct iemu_device *d, void *buf, size_t count, uint64_t off
 		return 0;
 	if (index >= num_regions(d))
 		return -EINVAL;
+	/* Resuming the device for the access ends low power, as for ioctls. */
+	vfio_pci_wake(d);
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
 		return vfio_config_rw(d, buf, count, pos, write);
