@@ -184,9 +184,11 @@ unit-san: $(UNIT_BIN)
 
 # Through a real FUSE mount: scenarios agree with in-process runs, and the
 # server's own end-to-end tests (under SAN=1 the server runs with ASan).
-e2e: $(CMD_BIN) $(PRELOAD_LIB) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN) $(PATHS_CHECK_BIN)
+e2e: $(CMD_BIN) $(PRELOAD_LIB) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN) $(PATHS_CHECK_BIN) \
+	$(EXAMPLES)
 	@echo "== end-to-end ($(VARIANT))"
 	@tests/e2e/compare.sh $(BUILD)
+	@tests/e2e/drivers.sh $(BUILD)
 	@$(E2E_BIN) $(CMD_BIN) $(PATHS_CHECK_BIN)
 
 # The ABI headers against the system's (and ABI_HEADERS=dir if given).

@@ -191,16 +191,15 @@ static void test_bind_once(void **state)
 static void test_bind_out_fault(void **state)
 {
 	struct dfx *d = dfx_new(edu);
-	struct vfio_device_bind_iommufd *b;
+	struct vfio_device_bind_iommufd b = { .argsz = 16, .iommufd = IOMMUFD_FD };
 	uint8_t *page = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	(void)state;
 	/* out_devid lies on a read-only page: the bind is undone. */
-	b = (void *)(page + PG - 12);
-	*b = (struct vfio_device_bind_iommufd){ .argsz = 16, .iommufd = IOMMUFD_FD };
+	memcpy(page + PG - 12, &b, 12);
 	assert_int_equal(mprotect(page + PG, PG, PROT_READ), 0);
-	assert_int_equal(dioc(d, VFIO_DEVICE_BIND_IOMMUFD, b), -EFAULT);
+	assert_int_equal(dioc(d, VFIO_DEVICE_BIND_IOMMUFD, page + PG - 12), -EFAULT);
 	assert_int_equal(destroy(&d->fx, 1), -ENOENT);
 	assert_int_equal(bind(d), 1);
 	munmap(page, 2 * PG);
