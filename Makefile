@@ -53,6 +53,8 @@ SCEN_INPROC := $(patsubst tests/kernel/%.c,$(BUILD)/scenarios/%-inproc,$(SCEN_SR
 E2E_BIN := $(BUILD)/tests/e2e/test_fuse
 PATHS_CHECK_BIN := $(BUILD)/tests/e2e/paths_check
 
+EXAMPLES := $(BUILD)/examples/edu_driver $(BUILD)/examples/dmatest_driver
+
 STATIC_LIB := $(BUILD)/libiommufd-emu.a
 SHARED_LIB := $(BUILD)/libiommufd-emu.so.0
 
@@ -223,8 +225,6 @@ deps:
 
 # The example drivers are plain programs of the VFIO/iommufd API: they
 # link nothing of the emulator and run unchanged on a kernel with VFIO.
-EXAMPLES := $(BUILD)/examples/edu_driver $(BUILD)/examples/dmatest_driver
-
 $(BUILD)/examples/%_driver: examples/%_driver.c examples/vfiodev.c examples/vfiodev.h
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
