@@ -169,7 +169,12 @@ check: deps
 	$(MAKE) abi
 	$(MAKE) e2e
 	$(MAKE) SAN=1 e2e
+	$(MAKE) check-extra
 	@echo "make check: all passed"
+
+# Suites defined in the fragments below add themselves as prerequisites.
+.PHONY: check-extra
+check-extra:
 
 # Under valgrind memcheck: any error or leak fails the run.
 unit: $(UNIT_BIN)
@@ -259,3 +264,7 @@ install: lib $(CMD_BIN) $(PRELOAD_LIB)
 
 clean:
 	rm -rf build
+
+# Fragments: fuzzing targets, and the real-kernel reference.
+-include fuzz/fuzz.mk
+-include tests/kernel/kernel.mk
