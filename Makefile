@@ -51,6 +51,7 @@ SCEN_SRC := $(wildcard tests/kernel/*.c)
 SCEN_BIN := $(patsubst tests/kernel/%.c,$(BUILD)/scenarios/%,$(SCEN_SRC))
 SCEN_INPROC := $(patsubst tests/kernel/%.c,$(BUILD)/scenarios/%-inproc,$(SCEN_SRC))
 E2E_BIN := $(BUILD)/tests/e2e/test_fuse
+BUGGY_BIN := $(BUILD)/tests/e2e/buggy
 PATHS_CHECK_BIN := $(BUILD)/tests/e2e/paths_check
 
 EXAMPLES := $(BUILD)/examples/edu_driver $(BUILD)/examples/dmatest_driver
@@ -129,6 +130,12 @@ $(PATHS_CHECK_BIN): tests/e2e/paths_check.c
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -o $@ $<
 
+# A plain client, as the drivers --check is for.
+$(BUGGY_BIN): tests/e2e/buggy.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -o $@ $<
+
 $(E2E_BIN): tests/e2e/test_fuse.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
@@ -192,10 +199,11 @@ unit-san: $(UNIT_BIN)
 # Through a real FUSE mount: scenarios agree with in-process runs, and the
 # server's own end-to-end tests (under SAN=1 the server runs with ASan).
 e2e: $(CMD_BIN) $(PRELOAD_LIB) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN) $(PATHS_CHECK_BIN) \
-	$(EXAMPLES)
+	$(EXAMPLES) $(BUGGY_BIN)
 	@echo "== end-to-end ($(VARIANT))"
 	@tests/e2e/compare.sh $(BUILD)
 	@tests/e2e/drivers.sh $(BUILD)
+	@tests/e2e/checks.sh $(BUILD)
 	@$(E2E_BIN) $(CMD_BIN) $(PATHS_CHECK_BIN)
 
 # The ABI headers against the system's (and ABI_HEADERS=dir if given).

@@ -569,6 +569,14 @@ ssize_t iemu_devfile_write(struct iemu_devfile *f, const void *buf, size_t len,
 	return devfile_rw(f, (void *)buf, len, off, true);
 }
 
+void iemu_devfile_info(struct iemu_devfile *f, struct iemu_device_info *out)
+{
+	iemu_device_info(f->dev, out);
+	pthread_mutex_lock(&f->dev->lock);
+	out->bound = f->bound;
+	pthread_mutex_unlock(&f->dev->lock);
+}
+
 void iemu_devfile_close(struct iemu_devfile *f)
 {
 	struct iemu_device *d = f->dev;

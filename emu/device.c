@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "dma.h"
 #include "emu.h"
 #include "model.h"
+#include "proc.h"
 
 /* Host addresses of BARs: a 2 MiB window per device below 4 GiB. */
 #define BAR_WINDOW_BASE 0xfd000000ULL
@@ -371,10 +373,31 @@ const char *iemu_fault_kind_name(enum iemu_fault_kind kind)
 	return names[kind];
 }
 
+/* Under --check, a fault is the driver's mistake to report. */
+static void report_fault(struct iemu_device *d, const struct iemu_fault *f)
+{
+	static const enum iemu_report_kind kinds[] = {
+		[IEMU_FAULT_UNMAPPED] = IEMU_REPORT_DMA_UNMAPPED,
+		[IEMU_FAULT_PERM] = IEMU_REPORT_DMA_PERMISSION,
+		[IEMU_FAULT_BLOCKED] = IEMU_REPORT_DMA_BLOCKED,
+		[IEMU_FAULT_NO_MASTER] = IEMU_REPORT_DMA_NO_MASTER,
+		[IEMU_FAULT_WILD_PHYS] = IEMU_REPORT_DMA_PHYSICAL,
+		[IEMU_FAULT_FOREIGN_PHYS] = IEMU_REPORT_DMA_PHYSICAL,
+		[IEMU_FAULT_BACKING] = IEMU_REPORT_STALE_PIN,
+		[IEMU_FAULT_DEVICE] = IEMU_REPORT_DEVICE_ERROR,
+	};
+
+	if (!check_on(d->emu))
+		return;
+	check_report(d->emu, kinds[f->kind], d->binder ? d->binder->pid : 0, d->name,
+		     f->kind == IEMU_FAULT_DEVICE ? "device" : f->write ? "DMA write" : "DMA read",
+		     f->addr, 0, f->len, "%s", f->what);
+}
+
 void device_fault(struct iemu_device *d, enum iemu_fault_kind kind, uint64_t addr,
 		  uint64_t len, bool write, const char *fmt, ...)
 {
-	struct iemu_fault *f;
+	struct iemu_fault *f, text;
 	va_list ap;
 
 	pthread_mutex_lock(&d->fault_lock);
@@ -385,7 +408,9 @@ void device_fault(struct iemu_device *d, enum iemu_fault_kind kind, uint64_t add
 	va_start(ap, fmt);
 	vsnprintf(f->what, sizeof(f->what), fmt, ap);
 	va_end(ap);
+	text = *f;
 	pthread_mutex_unlock(&d->fault_lock);
+	report_fault(d, &text);
 }
 
 uint64_t iemu_device_faults(struct iemu_device *d, struct iemu_fault *out,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "check.h"
 #include "ctx.h"
 #include "device.h"
 #include "emu.h"
@@ -288,6 +289,45 @@ static int run_segs(struct iemu_device *d, const struct xfer *x, struct segs *a,
 	}
 }
 
+/* Under --check: a mapping whose memory the process unmapped or remapped
+ * since it was pinned.  The kernel would still move the old pinned pages,
+ * which the process no longer sees (the fork/COW and munmap class of bug);
+ * the emulator moves the process's current memory, and says so. */
+static void check_stale(struct iemu_device *d, const struct segs *s, bool write)
+{
+	struct iemu_vma was, now;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct pages *p = s->v[i].pages;
+		int rc;
+
+		if (p->type != PAGES_USER)
+			continue;
+		rc = pages_region_check(p, s->v[i].off, &was, &now);
+		if (!rc)
+			continue;
+		check_report(d->emu, IEMU_REPORT_STALE_PIN, p->source->pid, d->name,
+			     write ? "DMA write" : "DMA read", s->v[i].bus,
+			     p->uptr + s->v[i].off, s->v[i].len,
+			     rc == -ENOENT ? "the memory mapped at VA 0x%llx was unmapped after "
+					     "it was pinned; a kernel would DMA into the old pages" :
+					     "the memory mapped at VA 0x%llx was remapped after it "
+					     "was pinned; a kernel would DMA into the old pages",
+			     (unsigned long long)(p->uptr + s->v[i].off));
+		return;
+	}
+}
+
+static void check_segs(struct iemu_device *d, const struct xfer *x, const struct segs *a,
+		       const struct segs *b)
+{
+	if (!check_on(d->emu))
+		return;
+	check_stale(d, a, x->op != OP_READ);
+	if (x->op == OP_COPY)
+		check_stale(d, b, false);
+}
+
 static int run_iommu(struct iemu_device *d, struct pt *pt, const struct xfer *x,
 		     struct refusal *r)
 {
@@ -300,8 +340,10 @@ static int run_iommu(struct iemu_device *d, struct pt *pt, const struct xfer *x,
 	rc = xlate_iommu(d, pt, x->addr, x->len, x->op != OP_READ, &a, r);
 	if (!rc && x->op == OP_COPY)
 		rc = xlate_iommu(d, pt, x->src, x->len, false, &b, r);
-	if (!rc)
+	if (!rc) {
+		check_segs(d, x, &a, &b);
 		rc = run_segs(d, x, &a, &b, r);
+	}
 	if (!rc && x->op != OP_READ)
 		mark_dirty(pt, &a);
 	pt_read_unlock(pt);
@@ -321,8 +363,10 @@ static int run_phys(struct iemu_device *d, const struct xfer *x, struct refusal 
 	rc = xlate_phys(d, x->addr, x->len, x->op != OP_READ, &a, r);
 	if (!rc && x->op == OP_COPY)
 		rc = xlate_phys(d, x->src, x->len, false, &b, r);
-	if (!rc)
+	if (!rc) {
+		check_segs(d, x, &a, &b);
 		rc = run_segs(d, x, &a, &b, r);
+	}
 	physmem_unlock(&d->emu->phys);
 	if (!rc && x->op != OP_READ)
 		note_foreign(d, &a);

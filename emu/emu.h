@@ -7,6 +7,7 @@
 #define IEMU_EMU_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "iommufd_emu.h"
 #include "physmem.h"
@@ -33,6 +34,9 @@ struct iemu {
 	unsigned int ndevices;
 	iemu_fd_resolver resolve_fd;
 	void *resolve_opaque;
+	atomic_bool checks;          /* reports wanted (iemu_set_checks) */
+	iemu_report_fn report;
+	void *report_opaque;
 };
 
 /* Whether the emulated kernel is at least major.minor. */

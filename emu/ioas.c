@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "check.h"
 #include "ctx.h"
 #include "emu.h"
 #include "iommufd_emu/uapi/iommufd.h"
@@ -29,6 +30,13 @@ struct ioas *ioas_find(struct iemu_ctx *ctx, uint32_t id)
 	return (struct ioas *)obj_find(ctx, id, OBJ_IOAS);
 }
 
+static void area_gone(void *arg, uint64_t first, uint64_t last)
+{
+	struct ioas *ioas = arg;
+
+	check_unmap(ioas->ctx->emu, ioas, first, last);
+}
+
 int ioas_create(struct iemu_ctx *ctx, struct ioas **out)
 {
 	struct obj *obj;
@@ -38,7 +46,9 @@ int ioas_create(struct iemu_ctx *ctx, struct ioas **out)
 		return rc;
 	*out = (struct ioas *)obj;
 	iopt_init(&(*out)->iopt);
+	(*out)->ctx = ctx;
 	(*out)->iopt.notify_unmap = access_notify_unmap;
+	(*out)->iopt.area_gone = area_gone;
 	(*out)->iopt.notify_arg = *out;
 	return 0;
 }

@@ -15,6 +15,7 @@ struct access;
 
 struct ioas {
 	struct obj obj;
+	struct iemu_ctx *ctx;
 	struct iopt iopt;
 	struct access *accesses; /* attached access objects */
 };

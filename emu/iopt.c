@@ -349,6 +349,8 @@ static int unmap_range(struct iopt *iopt, uint64_t start, uint64_t last,
 			continue;
 		}
 		bytes += a->last - a->iova + 1;
+		if (iopt->area_gone)
+			iopt->area_gone(iopt->notify_arg, a->iova, a->last);
 		unfill_area(iopt, a);
 		free_area(iopt, a);
 		if (area_last >= last)

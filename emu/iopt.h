@@ -57,6 +57,8 @@ struct iopt {
 	uint64_t mapped_bytes;
 	/* Asks the accesses pinning [iova, iova+length) to unpin (unmap). */
 	void (*notify_unmap)(void *arg, uint64_t iova, uint64_t length);
+	/* Tells that an area [first, last] is going away (the checks). */
+	void (*area_gone)(void *arg, uint64_t first, uint64_t last);
 	void *notify_arg;
 };
 

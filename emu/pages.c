@@ -89,6 +89,7 @@ void pages_put(struct pages *p)
 		return;
 	if (p->fd >= 0)
 		close(p->fd);
+	free(p->vmas);
 	imap_destroy(&p->pinned);
 	iemu_proc_put(p->source);
 	free(p);
@@ -110,6 +111,26 @@ static int vma_pinnable(const struct iemu_vma *v, bool write)
 	return 0;
 }
 
+/* Remember a region the pins went through (each once). */
+static void remember(struct pages *p, const struct iemu_vma *v)
+{
+	struct iemu_vma *bigger;
+
+	for (size_t i = 0; i < p->nvmas; i++)
+		if (p->vmas[i].start == v->start)
+			return;
+	if (p->nvmas == p->vmas_cap) {
+		size_t cap = p->vmas_cap ? 2 * p->vmas_cap : 2;
+
+		bigger = realloc(p->vmas, cap * sizeof(*bigger));
+		if (!bigger)
+			return; /* only the checks miss it */
+		p->vmas = bigger;
+		p->vmas_cap = cap;
+	}
+	p->vmas[p->nvmas++] = *v;
+}
+
 static int check_user(void *arg, uint64_t first, uint64_t last)
 {
 	struct pages *p = arg;
@@ -125,6 +146,7 @@ static int check_user(void *arg, uint64_t first, uint64_t last)
 		rc = vma_pinnable(&v, p->writable);
 		if (rc)
 			return rc;
+		remember(p, &v);
 		addr = v.end;
 	}
 	return 0;
@@ -194,6 +216,26 @@ void pages_unpin(struct pages *p, uint64_t first, uint64_t last)
 	p->npinned -= freed;
 	if (!p->npinned && freed)
 		physmem_free(&p->source->emu->phys, p->phys);
+}
+
+int pages_region_check(struct pages *p, uint64_t off, struct iemu_vma *was,
+		       struct iemu_vma *now)
+{
+	uint64_t addr = p->uptr + off;
+	size_t i;
+
+	for (i = 0; i < p->nvmas; i++)
+		if (p->vmas[i].start <= addr && addr < p->vmas[i].end)
+			break;
+	if (i == p->nvmas)
+		return 0; /* not pinned through a known region: nothing to compare */
+	*was = p->vmas[i];
+	if (p->source->ops->vma_at(p->source->opaque, addr, now) || now->start > addr)
+		return -ENOENT;
+	if (now->start != was->start || now->end != was->end || now->flags != was->flags ||
+	    now->kind != was->kind)
+		return -ESTALE;
+	return 0;
 }
 
 void pages_set_source(struct pages *p, struct iemu_proc *proc)

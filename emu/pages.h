@@ -40,6 +40,10 @@ struct pages {
 	uint64_t npinned;
 	uint64_t phys;        /* fake physical address of page 0 while pinned */
 	unsigned int visit;   /* scratch for walks that must see each set once */
+	/* USER: the memory regions the pins found (O(regions)), to tell later
+	 * whether the process has unmapped or remapped them since. */
+	struct iemu_vma *vmas;
+	size_t nvmas, vmas_cap;
 };
 
 /* A page set over [uptr, uptr + length) of caller's memory.  *start_byte
@@ -63,6 +67,12 @@ int pages_pin(struct pages *p, uint64_t first, uint64_t last);
 
 /* Drop one user of pages first..last. */
 void pages_unpin(struct pages *p, uint64_t first, uint64_t last);
+
+/* Whether the memory region behind byte off of a USER page set is still
+ * the one that was pinned: 0, or -ENOENT (unmapped since) or -ESTALE
+ * (remapped: other bounds or permissions); *was and *now describe it. */
+int pages_region_check(struct pages *p, uint64_t off, struct iemu_vma *was,
+		       struct iemu_vma *now);
 
 /* Hand the page set's accounting to another process (CHANGE_PROCESS). */
 void pages_set_source(struct pages *p, struct iemu_proc *proc);

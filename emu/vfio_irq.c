@@ -9,12 +9,14 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "device.h"
 #include "irqfd.h"
 #include "proc.h"
@@ -546,10 +548,45 @@ int vfio_irq_set(struct iemu_device *d, struct iemu_proc *caller, uint32_t flags
 	return -ENOTTY;
 }
 
+/* Whether an eventfd holds a count nobody read. */
+static bool unread(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return fd >= 0 && poll(&p, 1, 0) == 1;
+}
+
+static void report_unacked(struct iemu_device *d, const char *which, unsigned int v)
+{
+	check_report(d->emu, IEMU_REPORT_IRQ_UNACKED, d->binder ? d->binder->pid : 0, d->name,
+		     which, 0, 0, 0, "%s interrupt %u was signalled and never consumed from "
+		     "its eventfd", which, v);
+}
+
+/* Under --check, at close: interrupts the driver never took. */
+static void check_unacked(struct iemu_device *d)
+{
+	struct vfio_irq *q = &d->irq;
+
+	if (!check_on(d->emu))
+		return;
+	pthread_mutex_lock(&q->lock);
+	if (q->type == VFIO_IRQ_INTX && (unread(q->intx_trigger) ||
+					 (q->intx_masked && pcifn_intx_asserted(d->fn))))
+		report_unacked(d, "INTx", 0);
+	for (unsigned int i = 0; i < q->nvectors && q->type != VFIO_IRQ_INTX &&
+	     q->type != VFIO_IRQ_NONE; i++)
+		if (unread(q->vectors[i]))
+			report_unacked(d, q->type == VFIO_IRQ_MSI ? "MSI" : "MSI-X", i);
+	pthread_mutex_unlock(&q->lock);
+}
+
 void vfio_irq_disable_all(struct iemu_device *d)
 {
 	struct vfio_irq *q = &d->irq;
 	int type = vfio_irq_type(q);
+
+	check_unacked(d);
 
 	if (type == VFIO_IRQ_INTX)
 		intx_disable(d);

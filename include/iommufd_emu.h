@@ -308,6 +308,42 @@ IEMU_API const char *iemu_fault_kind_name(enum iemu_fault_kind kind);
 /* One line per model: its name, what it is and its options. */
 IEMU_API const char *iemu_model_help(unsigned int i);
 
+/* ---- checks: driver mistakes a real machine tolerates silently ---- */
+
+enum iemu_report_kind {
+	IEMU_REPORT_DMA_UNMAPPED,    /* device DMA to an IOVA nothing maps */
+	IEMU_REPORT_DMA_PERMISSION,  /* device write to a read-only mapping (or the reverse) */
+	IEMU_REPORT_DMA_BLOCKED,     /* device DMA while no domain is attached */
+	IEMU_REPORT_DMA_NO_MASTER,   /* device DMA with bus mastering off */
+	IEMU_REPORT_DMA_PHYSICAL,    /* noiommu DMA to nothing, or to another process */
+	IEMU_REPORT_STALE_PIN,       /* DMA through a mapping whose memory was unmapped
+				      * or remapped since it was mapped */
+	IEMU_REPORT_UNMAP_IN_FLIGHT, /* unmap of a range a device DMA is using */
+	IEMU_REPORT_IRQ_UNACKED,     /* an interrupt signalled and never consumed */
+	IEMU_REPORT_LEFT_BEHIND,     /* objects, mappings or a bound device at exit */
+	IEMU_REPORT_DEVICE_ERROR,    /* the device refused what the driver programmed */
+	IEMU_REPORT_INJECTED,        /* a fault injection rule fired */
+};
+
+struct iemu_report {
+	enum iemu_report_kind kind;
+	pid_t pid;             /* the driver's process (0 if unknown) */
+	const char *device;    /* cdev name, or NULL */
+	const char *what;      /* the ioctl or DMA involved ("IOMMU_IOAS_UNMAP", "DMA write") */
+	uint64_t iova;         /* the IOVA (or physical address), 0 if none */
+	uint64_t va;           /* the process's address, 0 if none */
+	uint64_t len;
+	const char *text;      /* one explanatory sentence */
+};
+
+typedef void (*iemu_report_fn)(void *opaque, const struct iemu_report *r);
+
+/* Turn the checks on (fn receives each report, on any thread) or off. */
+IEMU_API void iemu_set_checks(struct iemu *emu, iemu_report_fn fn, void *opaque);
+
+/* The kind's short name ("dma-unmapped"). */
+IEMU_API const char *iemu_report_kind_name(enum iemu_report_kind kind);
+
 /* Open the device's cdev on behalf of opener: -ENODEV (no cdev), -EPERM
  * (noiommu device, opener lacks CAP_SYS_RAWIO). */
 IEMU_API int iemu_devfile_open(struct iemu_device *dev, struct iemu_proc *opener,
@@ -323,6 +359,9 @@ IEMU_API ssize_t iemu_devfile_read(struct iemu_devfile *f, void *buf, size_t len
 				   uint64_t off);
 IEMU_API ssize_t iemu_devfile_write(struct iemu_devfile *f, const void *buf,
 				    size_t len, uint64_t off);
+
+/* The device's information, with bound telling whether this file holds it. */
+IEMU_API void iemu_devfile_info(struct iemu_devfile *f, struct iemu_device_info *out);
 
 /* Close the file: unbinds it if bound (detach, close the device). */
 IEMU_API void iemu_devfile_close(struct iemu_devfile *f);

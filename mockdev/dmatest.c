@@ -101,6 +101,26 @@ static bool queue_busy(const struct queue *q)
 	return queue_enabled(q) && !q->halted && q->head != q->tail;
 }
 
+/* What the queue commits the device to: its ring while it has work (slot
+ * q), the buffers of the descriptor it executes (slots 16+q, 32+q). */
+static void note_ring(struct dmatest *d, struct queue *q)
+{
+	pcifn_dma_inflight(&d->fn, q->index, q->ring,
+			   queue_busy(q) ? (uint64_t)q->size * sizeof(struct dmatest_desc) : 0);
+}
+
+static void note_buffers(struct dmatest *d, const struct queue *q,
+			 const struct dmatest_desc *desc)
+{
+	bool copies = desc && (desc->op == DMATEST_OP_COPY || desc->op == DMATEST_OP_COMPARE);
+	bool writes = desc && desc->op != DMATEST_OP_NOP;
+
+	pcifn_dma_inflight(&d->fn, DMATEST_MAX_QUEUES + q->index, copies ? desc->src : 0,
+			   copies ? desc->len : 0);
+	pcifn_dma_inflight(&d->fn, 2 * DMATEST_MAX_QUEUES + q->index, writes ? desc->dst : 0,
+			   writes ? desc->len : 0);
+}
+
 static uint32_t queue_status(const struct queue *q)
 {
 	return (queue_busy(q) ? DMATEST_STATUS_BUSY : 0) |
@@ -132,6 +152,7 @@ static void halt(struct dmatest *d, struct queue *q, enum dmatest_error err)
 {
 	q->halted = true;
 	q->error = err;
+	note_ring(d, q);
 	raise_irq(d, q);
 }
 
@@ -321,9 +342,11 @@ static bool run_one(struct dmatest *d, struct queue *q)
 
 	fetched = !dev_read(d, at, &desc, sizeof(desc));
 	if (fetched) {
+		note_buffers(d, q, &desc);
 		c = execute(d, &desc);
 		if (desc.compl)
 			recorded = !dev_write(d, desc.compl, &c, sizeof(c));
+		note_buffers(d, q, NULL);
 	}
 
 	pthread_mutex_lock(&d->lock);
@@ -339,6 +362,7 @@ static bool run_one(struct dmatest *d, struct queue *q)
 	} else {
 		retire(d, q, &desc, &c, size);
 	}
+	note_ring(d, q);
 	d->inflight = NULL;
 	pthread_cond_broadcast(&d->idle);
 	pthread_mutex_unlock(&d->lock);
@@ -394,6 +418,7 @@ static void write_ctrl(struct dmatest *d, struct queue *q, uint32_t val)
 	q->halted = false;
 	if (on)
 		start_queue(d, q);
+	note_ring(d, q);
 }
 
 static void write_tail(struct dmatest *d, struct queue *q, uint32_t val)
@@ -407,6 +432,7 @@ static void write_tail(struct dmatest *d, struct queue *q, uint32_t val)
 		return;
 	}
 	q->tail = val;
+	note_ring(d, q);
 	kick(d, q);
 }
 
@@ -587,6 +613,7 @@ static void clear_queue(struct dmatest *d, struct queue *q)
 	q->halted = false;
 	q->error = DMATEST_ERR_NONE;
 	q->completed = 0;
+	note_ring(d, q);
 }
 
 /* Queues stop first, so that the worker finishes at most the descriptor in

@@ -131,6 +131,7 @@ static void dma_job(void *arg)
 				    (unsigned long long)ram);
 	}
 	e->cmd &= ~DMA_RUN;
+	pcifn_dma_inflight(&e->fn, 0, 0, 0);
 	if (e->cmd & DMA_IRQ_EN)
 		raise_irq(e, DMA_IRQ);
 	pthread_mutex_unlock(&e->lock);
@@ -211,6 +212,9 @@ static void edu_write(struct pcifn *fn, int bar, uint64_t off, unsigned int size
 		if (!(val & DMA_RUN) || (e->cmd & DMA_RUN))
 			break;
 		e->cmd = val;
+		/* The RAM side is committed from now until the transfer ends. */
+		pcifn_dma_inflight(&e->fn, 0, ((val & DMA_TO_RAM) ? e->dst : e->src) & e->dma_mask,
+				   e->cnt);
 		worker_schedule(e->worker, JOB_DMA, e->dma_delay_us, dma_job, e);
 		break;
 	}
@@ -222,6 +226,7 @@ static void edu_reset(struct pcifn *fn)
 	struct edu *e = edu_of(fn);
 
 	worker_cancel(e->worker, JOB_DMA);
+	pcifn_dma_inflight(&e->fn, 0, 0, 0);
 	pthread_mutex_lock(&e->lock);
 	e->addr4 = e->fact = e->status = e->irq_status = 0;
 	e->src = e->dst = e->cnt = e->cmd = 0;

@@ -306,6 +306,35 @@ void pcifn_error(struct pcifn *fn, const char *fmt, ...)
 		fn->host.error(fn->host.opaque, msg);
 }
 
+void pcifn_dma_inflight(struct pcifn *fn, unsigned int slot, uint64_t addr, uint64_t len)
+{
+	if (slot >= PCIFN_INFLIGHT)
+		return;
+	pthread_mutex_lock(&fn->lock);
+	fn->inflight[slot].addr = addr;
+	fn->inflight[slot].len = len;
+	pthread_mutex_unlock(&fn->lock);
+}
+
+bool pcifn_inflight_overlap(struct pcifn *fn, uint64_t first, uint64_t last,
+			    uint64_t *addr, uint64_t *len)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&fn->lock);
+	for (unsigned int i = 0; i < PCIFN_INFLIGHT && !found; i++) {
+		uint64_t a = fn->inflight[i].addr, n = fn->inflight[i].len;
+
+		if (n && a <= last && a + n - 1 >= first) {
+			*addr = a;
+			*len = n;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&fn->lock);
+	return found;
+}
+
 int pcifn_dma_read(struct pcifn *fn, uint64_t addr, void *buf, uint64_t len)
 {
 	if (!fn->dma.rw)

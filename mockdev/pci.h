@@ -19,6 +19,7 @@
 
 #define PCIFN_CFG_SIZE 256
 #define PCIFN_BARS 6
+#define PCIFN_INFLIGHT 48
 
 struct pcifn;
 
@@ -79,8 +80,13 @@ struct pcifn {
 	 * ones (type VFIO_REGION_TYPE_PCI_VENDOR_TYPE | vendor), 0: none. */
 	uint64_t vendor_region_size;
 	uint32_t vendor_region_subtype;
-	pthread_mutex_t lock;          /* config registers and interrupt pins */
+	pthread_mutex_t lock;          /* config registers, interrupt pins, in flight */
 	bool intx_level;
+	/* Bus address ranges the device is committed to use (a started DMA,
+	 * a queue with work), so that unmapping them can be caught. */
+	struct {
+		uint64_t addr, len;
+	} inflight[PCIFN_INFLIGHT];
 	struct pcifn_host host;
 	struct dma_port dma;
 };
@@ -125,6 +131,14 @@ void pcifn_msix_control(struct pcifn *fn, bool enable);
 /* A device error the model wants the emulator to report (printf-style). */
 void pcifn_error(struct pcifn *fn, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* A range the device will DMA to or from until the slot is cleared (len 0):
+ * a transfer it was told to start, a ring it works through. */
+void pcifn_dma_inflight(struct pcifn *fn, unsigned int slot, uint64_t addr, uint64_t len);
+
+/* The in-flight range of slot that overlaps [first, last], if any. */
+bool pcifn_inflight_overlap(struct pcifn *fn, uint64_t first, uint64_t last,
+			    uint64_t *addr, uint64_t *len);
 
 /* DMA from the model through its port. */
 int pcifn_dma_read(struct pcifn *fn, uint64_t addr, void *buf, uint64_t len);

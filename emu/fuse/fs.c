@@ -27,6 +27,7 @@
 #include "clients.h"
 #include "iommufd_emu.h"
 #include "status.h"
+#include "report.h"
 #include "trace.h"
 #include "tree.h"
 
@@ -48,6 +49,7 @@ struct handle {
 	struct client *opener;
 	struct client *closer;        /* who flushed it last, until it is released */
 	double closed_at;
+	bool at_exit;                 /* flushed by a client that was exiting */
 	unsigned int serial;
 	char *text;
 	size_t len;
@@ -252,6 +254,61 @@ static bool own_thread(pid_t tid)
 	return access(path, F_OK) == 0;
 }
 
+/* Whether the task is in exit (PF_EXITING in /proc/TID/stat's flags): a
+ * close then is the kernel closing what the program left open. */
+static bool task_exiting(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	unsigned long flags = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* After the command name: state ppid pgrp session tty tpgid flags. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x4;
+}
+
+/* Under --check: what a program left for the kernel to clean up at exit. */
+static void report_left_behind(struct handle *h)
+{
+	struct iemu_report r = { .kind = IEMU_REPORT_LEFT_BEHIND, .pid = client_pid(h->opener) };
+	struct iemu_device_info info;
+	struct iemu_ctx_stats st;
+	char text[256];
+
+	r.text = text;
+	if (h->kind == NODE_IOMMU) {
+		iemu_ctx_stats(h->ctx, &st);
+		if (!st.objects)
+			return;
+		r.what = "close of /dev/iommu at exit";
+		r.len = st.mapped_bytes;
+		snprintf(text, sizeof(text), "the program exited with %u objects (%u IOAS, %u HWPT, "
+			 "%u devices) and %llu mappings (%llu bytes) it never destroyed",
+			 st.objects, st.ioas, st.hwpt, st.devices, (unsigned long long)st.areas,
+			 (unsigned long long)st.mapped_bytes);
+	} else {
+		iemu_devfile_info(h->devfile, &info);
+		if (!info.bound)
+			return;
+		r.device = h->name;
+		r.what = "close of the device at exit";
+		snprintf(text, sizeof(text), "the program exited with the device still bound "
+			 "(device object %u%s%u); it never detached or closed it", info.devid,
+			 info.pt_id ? ", attached to " : "", info.pt_id);
+	}
+	report_emit(&r);
+}
+
 /* close(2) is synchronous in the kernel: the device is unbound, the context
  * freed, before close returns.  FUSE sends FLUSH while close waits, but the
  * RELEASE that frees the file only afterwards, in the background.  So a
@@ -267,7 +324,10 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* The server's own copies (BIND's fd lookups) are no client's. */
 	if (is_file_of_client(h->kind) && !own_thread(fuse_req_ctx(req)->pid) &&
 	    (c = client_of_thread(fuse_req_ctx(req)->pid))) {
+		bool exiting = report_on() && task_exiting(fuse_req_ctx(req)->pid);
+
 		pthread_mutex_lock(&fs.lock);
+		h->at_exit |= exiting;
 		if (h->closer)
 			client_put(h->closer);
 		h->closer = c;
@@ -394,6 +454,8 @@ static void handle_put(struct handle *h)
  * holds a context. */
 static void close_handle(struct handle *h)
 {
+	if (h->at_exit && report_on())
+		report_left_behind(h);
 	untrack(h);
 	if (h->kind == NODE_IOMMU) {
 		iemu_ctx_close(h->ctx);

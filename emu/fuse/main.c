@@ -28,6 +28,11 @@ static void usage(FILE *f)
 		"                   name=, emulated; repeat for more (see --list-models)\n"
 		"  --list-models    describe the device models and their options\n"
 		"  --trace FILE     append one JSON line per request to FILE\n"
+		"  --check          report driver mistakes (DMA to unmapped or read-only\n"
+		"                   memory, stale pins, unmap during DMA, unconsumed interrupts,\n"
+		"                   what a client leaves behind); run then exits with status 3\n"
+		"                   if the command succeeded but something was reported\n"
+		"  --check-log FILE also write the reports to FILE as JSON lines\n"
 		"  --kernel VER     behave as Linux VER: 7.3 (default) or 6.12\n"
 		"  --allow-other    let other users use the files (needs user_allow_other\n"
 		"                   in /etc/fuse.conf when not root)\n"
@@ -64,6 +69,8 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "device", required_argument, NULL, 'd' },
 		{ "list-models", no_argument, NULL, 'L' },
 		{ "trace", required_argument, NULL, 't' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "check-log", required_argument, NULL, 'C' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "allow-other", no_argument, NULL, 'a' },
 		{ "no-namespace", no_argument, NULL, 'N' },
@@ -89,6 +96,13 @@ static int parse(int argc, char **argv, struct options *o)
 			exit(0);
 		case 't':
 			o->trace = optarg;
+			break;
+		case 'c':
+			o->check = true;
+			break;
+		case 'C':
+			o->check = true;
+			o->check_log = optarg;
 			break;
 		case 'k':
 			if (parse_kernel(optarg, &o->kernel)) {

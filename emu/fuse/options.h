@@ -12,6 +12,8 @@ struct iemu;
 struct options {
 	const char *mount;
 	const char *trace;
+	bool check;           /* --check: report driver mistakes */
+	const char *check_log; /* --check-log FILE: and as JSON lines there */
 	unsigned int kernel;
 	bool allow_other;
 	bool no_namespace;

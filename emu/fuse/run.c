@@ -31,6 +31,7 @@
 #include "fs.h"
 #include "iommufd_emu.h"
 #include "options.h"
+#include "report.h"
 
 static pid_t child = -1;
 
@@ -317,6 +318,9 @@ int run_main(const struct options *o)
 	close(go[1]);
 	if (status == 125)
 		waitpid(child, NULL, 0);
+	/* --check makes a run that reported mistakes fail, as a sanitizer does. */
+	if (o->check && report_count() && status == 0)
+		status = 3;
 out_dirs:
 	if (!o->mount)
 		rmdir(mnt);

@@ -10,6 +10,7 @@
 #include "fs.h"
 #include "iommufd_emu.h"
 #include "options.h"
+#include "report.h"
 #include "trace.h"
 
 static int add_devices(const struct options *o, struct iemu *emu)
@@ -49,8 +50,19 @@ int server_start(const struct options *o, struct iemu **emu)
 			return rc;
 		}
 	}
+	if (o->check) {
+		rc = report_start(*emu, o->check_log);
+		if (rc) {
+			fprintf(stderr, "iommufd-emu: cannot write the check log %s: %s\n",
+				o->check_log, strerror(-rc));
+			trace_close();
+			iemu_destroy(*emu);
+			return rc;
+		}
+	}
 	rc = clients_init(*emu);
 	if (rc) {
+		report_stop();
 		trace_close();
 		iemu_destroy(*emu);
 	}
@@ -60,8 +72,9 @@ int server_start(const struct options *o, struct iemu **emu)
 void server_stop(struct iemu *emu)
 {
 	clients_fini();
-	trace_close();
 	iemu_destroy(emu);
+	report_stop();
+	trace_close();
 }
 
 int serve_main(const struct options *o)

@@ -1,0 +1,37 @@
+#!/bin/sh
+# `iommufd-emu run --check` against deliberately buggy drivers: each mistake
+# must be reported (text on stderr, its kind in the JSON log) and make the
+# run exit with 3; a correct driver must run clean with status 0.
+#   checks.sh BUILD_DIR
+build=$1
+pass=0
+fail=0
+log=$(mktemp)
+out=$(mktemp)
+for case in clean:none dma-unmapped:dma-unmapped dma-readonly:dma-permission \
+	    stale-pin:stale-pin unmap-in-flight:unmap-in-flight irq-unacked:irq-unacked \
+	    left-behind:left-behind; do
+	bug=${case%%:*}
+	kind=${case#*:}
+	: > "$log"
+	"$build/iommufd-emu" run --check --check-log "$log" --device edu,dma_delay=0 \
+		--device edu,dma_delay=300000 -- "$build/tests/e2e/buggy" "$bug" > "$out" 2>&1
+	status=$?
+	if [ "$kind" = none ]; then
+		ok=$([ "$status" -eq 0 ] && [ ! -s "$log" ] && echo yes)
+	else
+		ok=$([ "$status" -eq 3 ] && grep -q "\"kind\":\"$kind\"" "$log" &&
+		     grep -q "check: $kind:" "$out" && echo yes)
+	fi
+	if [ "$ok" = yes ]; then
+		echo "check $bug: status $status, reported $kind"
+		pass=$((pass + 1))
+	else
+		echo "check $bug: status $status, expected $kind"
+		cat "$out" "$log"
+		fail=$((fail + 1))
+	fi
+done
+rm -f "$log" "$out"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
