@@ -46,6 +46,9 @@ long iemu_ctx_ioctl(struct iemu_ctx *ctx, struct iemu_proc *caller,
 {
 	long rc;
 
+	rc = -inject_ioctl(ctx->emu, IEMU_FILE_IOMMU, cmd, caller->pid);
+	if (rc)
+		return rc;
 	if (caller->ops->begin)
 		caller->ops->begin(caller->opaque);
 	pthread_mutex_lock(&ctx->lock);

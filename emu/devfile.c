@@ -522,6 +522,9 @@ long iemu_devfile_ioctl(struct iemu_devfile *f, struct iemu_proc *caller,
 	struct iemu_device *d = f->dev;
 	long rc;
 
+	rc = -inject_ioctl(d->emu, IEMU_FILE_DEVICE, cmd, caller->pid);
+	if (rc)
+		return rc;
 	if (caller->ops->begin)
 		caller->ops->begin(caller->opaque);
 	pthread_mutex_lock(&d->lock);

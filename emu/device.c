@@ -365,6 +365,7 @@ const char *iemu_fault_kind_name(enum iemu_fault_kind kind)
 		[IEMU_FAULT_WILD_PHYS] = "wild-physical",
 		[IEMU_FAULT_FOREIGN_PHYS] = "foreign-physical",
 		[IEMU_FAULT_BACKING] = "backing-gone",
+		[IEMU_FAULT_INJECTED] = "injected",
 		[IEMU_FAULT_DEVICE] = "device-error",
 	};
 
@@ -384,6 +385,7 @@ static void report_fault(struct iemu_device *d, const struct iemu_fault *f)
 		[IEMU_FAULT_WILD_PHYS] = IEMU_REPORT_DMA_PHYSICAL,
 		[IEMU_FAULT_FOREIGN_PHYS] = IEMU_REPORT_DMA_PHYSICAL,
 		[IEMU_FAULT_BACKING] = IEMU_REPORT_STALE_PIN,
+		[IEMU_FAULT_INJECTED] = IEMU_REPORT_INJECTED,
 		[IEMU_FAULT_DEVICE] = IEMU_REPORT_DEVICE_ERROR,
 	};
 

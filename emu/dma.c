@@ -18,6 +18,7 @@
 #include "ctx.h"
 #include "device.h"
 #include "emu.h"
+#include "inject.h"
 #include "ioas.h"
 #include "pages.h"
 #include "physmem.h"
@@ -452,6 +453,7 @@ static const char *const why[] = {
 	[IEMU_FAULT_NO_MASTER] = "bus mastering is off",
 	[IEMU_FAULT_WILD_PHYS] = "no memory at that physical address",
 	[IEMU_FAULT_BACKING] = "the memory behind the mapping is gone",
+	[IEMU_FAULT_INJECTED] = "failed by a fault injection rule",
 };
 
 static void record(struct iemu_device *d, const struct xfer *x, const struct refusal *r)
@@ -468,7 +470,17 @@ static int transfer(struct iemu_device *d, const struct xfer *x)
 
 	if (!x->len)
 		return 0;
-	if (!pcifn_bus_master(d->fn))
+	rc = inject_dma(d->emu, d->name, d->binder ? d->binder->pid : 0);
+	if (rc == IEMU_INJECT_DMA_DROP) {
+		check_report(d->emu, IEMU_REPORT_INJECTED, d->binder ? d->binder->pid : 0, d->name,
+			     op_names[x->op], x->addr, 0, x->len,
+			     "injected: DMA %s of %llu bytes lost, the device believes it done",
+			     op_names[x->op], (unsigned long long)x->len);
+		return 0;
+	}
+	if (rc == IEMU_INJECT_DMA_ERROR)
+		rc = refuse(&r, IEMU_FAULT_INJECTED, x->addr, x->op != OP_READ);
+	else if (!pcifn_bus_master(d->fn))
 		rc = refuse(&r, IEMU_FAULT_NO_MASTER, x->op == OP_COPY ? x->src : x->addr,
 			    x->op == OP_WRITE);
 	else {

@@ -25,6 +25,7 @@ int iemu_create(const struct iemu_config *cfg, struct iemu **out)
 		emu->cfg.kernel = IEMU_KERNEL_7_3;
 	pthread_mutex_init(&emu->lock, NULL);
 	physmem_init(&emu->phys);
+	inject_init(&emu->inject);
 	*out = emu;
 	return 0;
 }
@@ -46,6 +47,7 @@ void iemu_destroy(struct iemu *emu)
 	if (emu->self)
 		iemu_proc_put(emu->self);
 	account_destroy(emu);
+	inject_destroy(&emu->inject);
 	physmem_destroy(&emu->phys);
 	pthread_mutex_destroy(&emu->lock);
 	free(emu);

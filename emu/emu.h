@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "inject.h"
 #include "iommufd_emu.h"
 #include "physmem.h"
 
@@ -35,6 +36,8 @@ struct iemu {
 	iemu_fd_resolver resolve_fd;
 	void *resolve_opaque;
 	atomic_bool checks;          /* reports wanted (iemu_set_checks) */
+	struct injector inject;      /* fault injection rules, under lock */
+	_Atomic uint64_t pinned;     /* pages pinned in all, for the pin limit */
 	iemu_report_fn report;
 	void *report_opaque;
 };

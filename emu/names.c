@@ -2,7 +2,9 @@
 /*
  * Names of the iommufd and VFIO ioctls, for traces and reports.
  */
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "iommufd_emu.h"
 #include "iommufd_emu/uapi/iommufd.h"
@@ -73,4 +75,16 @@ const char *iemu_ioctl_name(enum iemu_file_kind kind, unsigned int cmd)
 		if (names[i].cmd == cmd && (names[i].kinds >> kind & 1))
 			return names[i].name;
 	return NULL;
+}
+
+int iemu_ioctl_number(const char *name, unsigned int *cmd, unsigned int *kinds)
+{
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(names[i].name, name)) {
+			*cmd = names[i].cmd;
+			*kinds = names[i].kinds;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

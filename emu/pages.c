@@ -191,6 +191,9 @@ int pages_pin(struct pages *p, uint64_t first, uint64_t last)
 		return rc;
 
 	fresh = cover_uncovered(&p->pinned, first, last);
+	/* A fault injection limit on all pins, checked as RLIMIT_MEMLOCK is. */
+	if (fresh && atomic_load(&emu->pinned) + fresh > inject_pin_limit(emu))
+		return -ENOMEM;
 	if (!p->npinned && fresh) {
 		rc = physmem_alloc(&emu->phys, p->npages * PAGE_SIZE, p, &p->phys);
 		if (rc)
@@ -205,6 +208,7 @@ int pages_pin(struct pages *p, uint64_t first, uint64_t last)
 	}
 	cover_add(&p->pinned, first, last);
 	p->npinned += fresh;
+	atomic_fetch_add(&emu->pinned, fresh);
 	return 0;
 }
 
@@ -214,6 +218,7 @@ void pages_unpin(struct pages *p, uint64_t first, uint64_t last)
 
 	account_uncharge(p->source, p->account, freed);
 	p->npinned -= freed;
+	atomic_fetch_sub(&p->source->emu->pinned, freed);
 	if (!p->npinned && freed)
 		physmem_free(&p->source->emu->phys, p->phys);
 }

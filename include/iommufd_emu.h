@@ -192,6 +192,10 @@ enum iemu_file_kind {
 };
 IEMU_API const char *iemu_ioctl_name(enum iemu_file_kind kind, unsigned int cmd);
 
+/* The number of an ioctl name, and the files it applies to (a mask of
+ * 1 << enum iemu_file_kind): 0 or -ENOENT. */
+IEMU_API int iemu_ioctl_number(const char *name, unsigned int *cmd, unsigned int *kinds);
+
 /* Convenience for in-process callers: ioctl with the caller's own memory. */
 IEMU_API long iemu_ioctl(struct iemu_ctx *ctx, unsigned int cmd, void *arg);
 
@@ -285,6 +289,7 @@ enum iemu_fault_kind {
 	IEMU_FAULT_WILD_PHYS,   /* noiommu: physical address backed by nothing */
 	IEMU_FAULT_FOREIGN_PHYS,/* noiommu: DMA done, into another process's memory */
 	IEMU_FAULT_BACKING,     /* mapped, but its memory is gone (unmapped, exited) */
+	IEMU_FAULT_INJECTED,    /* failed by a fault injection rule */
 	IEMU_FAULT_DEVICE,      /* the model reports an error of its own */
 };
 
@@ -343,6 +348,42 @@ IEMU_API void iemu_set_checks(struct iemu *emu, iemu_report_fn fn, void *opaque)
 
 /* The kind's short name ("dma-unmapped"). */
 IEMU_API const char *iemu_report_kind_name(enum iemu_report_kind kind);
+
+/* ---- fault injection: provoke the failures a driver must survive ---- */
+
+enum iemu_inject_kind {
+	IEMU_INJECT_IOCTL,      /* an ioctl fails with err, having done nothing */
+	IEMU_INJECT_DMA_DROP,   /* a device DMA is lost: the device believes it done */
+	IEMU_INJECT_DMA_ERROR,  /* a device DMA fails, as an IOMMU fault would */
+	IEMU_INJECT_PIN_LIMIT,  /* pinning beyond pages pages in all fails with ENOMEM */
+};
+
+struct iemu_inject {
+	enum iemu_inject_kind kind;
+	unsigned int cmd;       /* IOCTL: the ioctl number, 0 for any */
+	unsigned int files;     /* IOCTL: files it applies to (1 << iemu_file_kind), 0: all */
+	char device[32];        /* DMA: the cdev name, "" for any */
+	uint64_t nth;           /* fire on the nth matching event only (from 1) */
+	double probability;     /* or, with nth 0, on each with this probability */
+	int err;                /* IOCTL: the errno (positive) */
+	uint64_t pages;         /* PIN_LIMIT */
+};
+
+/* Add a rule: 0, -EINVAL (nothing to fire on), -ENOMEM. */
+IEMU_API int iemu_inject_add(struct iemu *emu, const struct iemu_inject *rule);
+
+/* Seed the probabilities (rules added later and counts restart): the same
+ * seed and the same sequence of events fire the same rules. */
+IEMU_API void iemu_inject_seed(struct iemu *emu, uint64_t seed);
+
+/* Parse a rule: "ioctl=IOMMU_IOAS_MAP,nth=3,errno=ENOMEM",
+ * "ioctl=*,p=0.01,errno=EIO", "dma=vfio0,drop,nth=2", "dma=*,error,p=0.1",
+ * "pin-limit=1024" (pages).  -EINVAL with a one-line reason in err. */
+IEMU_API int iemu_inject_parse(const char *text, struct iemu_inject *out, char *err,
+			       size_t errlen);
+
+/* How many times the rules fired in all. */
+IEMU_API uint64_t iemu_inject_fired(struct iemu *emu);
 
 /* Open the device's cdev on behalf of opener: -ENODEV (no cdev), -EPERM
  * (noiommu device, opener lacks CAP_SYS_RAWIO). */

@@ -33,6 +33,11 @@ static void usage(FILE *f)
 		"                   what a client leaves behind); run then exits with status 3\n"
 		"                   if the command succeeded but something was reported\n"
 		"  --check-log FILE also write the reports to FILE as JSON lines\n"
+		"  --inject RULE    fail things on purpose (repeatable):\n"
+		"                   ioctl=NAME|*,nth=N|p=P,errno=NAME  an ioctl fails\n"
+		"                   dma=CDEV|*,drop|error,nth=N|p=P    a device DMA is lost or refused\n"
+		"                   pin-limit=PAGES                    pinning beyond PAGES fails\n"
+		"  --seed N         seed of the p= draws (default 0): the same seed repeats a run\n"
 		"  --kernel VER     behave as Linux VER: 7.3 (default) or 6.12\n"
 		"  --allow-other    let other users use the files (needs user_allow_other\n"
 		"                   in /etc/fuse.conf when not root)\n"
@@ -51,25 +56,28 @@ static int parse_kernel(const char *s, unsigned int *kver)
 	return 0;
 }
 
-static int add_device(struct options *o, const char *spec)
+static int append(const char ***list, unsigned int *n, const char *item)
 {
-	const char **bigger = realloc(o->devices, (o->ndevices + 1) * sizeof(*bigger));
+	const char **bigger = realloc(*list, (*n + 1) * sizeof(*bigger));
 
 	if (!bigger)
 		return -ENOMEM;
-	o->devices = bigger;
-	o->devices[o->ndevices++] = spec;
+	*list = bigger;
+	(*list)[(*n)++] = item;
 	return 0;
 }
 
 static int parse(int argc, char **argv, struct options *o)
 {
+	char *end;
 	static const struct option longopts[] = {
 		{ "mount", required_argument, NULL, 'm' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "list-models", no_argument, NULL, 'L' },
 		{ "trace", required_argument, NULL, 't' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "inject", required_argument, NULL, 'i' },
+		{ "seed", required_argument, NULL, 's' },
 		{ "check-log", required_argument, NULL, 'C' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "allow-other", no_argument, NULL, 'a' },
@@ -87,8 +95,19 @@ static int parse(int argc, char **argv, struct options *o)
 			o->mount = optarg;
 			break;
 		case 'd':
-			if (add_device(o, optarg))
+			if (append(&o->devices, &o->ndevices, optarg))
 				return -ENOMEM;
+			break;
+		case 'i':
+			if (append(&o->injects, &o->ninjects, optarg))
+				return -ENOMEM;
+			break;
+		case 's':
+			o->seed = strtoull(optarg, &end, 0);
+			if (!*optarg || *end) {
+				fprintf(stderr, "iommufd-emu: --seed %s: expected a number\n", optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'L':
 			for (unsigned int i = 0; iemu_model_help(i); i++)
@@ -168,6 +187,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "serve") || !strcmp(argv[1], "run")) {
 		if (parse(argc - 1, argv + 1, &o)) {
 			free(o.devices);
+			free(o.injects);
 			return 2;
 		}
 		if (argv[1][0] == 's' && (!o.mount || *o.cmd)) {
@@ -180,6 +200,7 @@ int main(int argc, char **argv)
 			rc = argv[1][0] == 's' ? serve_main(&o) : run_main(&o);
 		}
 		free(o.devices);
+		free(o.injects);
 		return rc;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

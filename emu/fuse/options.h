@@ -20,6 +20,9 @@ struct options {
 	bool no_preload;
 	const char **devices; /* --device SPEC, in order */
 	unsigned int ndevices;
+	const char **injects; /* --inject RULE, in order */
+	unsigned int ninjects;
+	unsigned long long seed; /* --seed */
 	char **cmd; /* run: the command and its arguments */
 };
 

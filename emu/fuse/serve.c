@@ -29,6 +29,26 @@ static int add_devices(const struct options *o, struct iemu *emu)
 	return 0;
 }
 
+static int add_injections(const struct options *o, struct iemu *emu)
+{
+	struct iemu_inject rule;
+	char err[256];
+	int rc;
+
+	iemu_inject_seed(emu, o->seed);
+	for (unsigned int i = 0; i < o->ninjects; i++) {
+		rc = iemu_inject_parse(o->injects[i], &rule, err, sizeof(err));
+		if (!rc)
+			rc = iemu_inject_add(emu, &rule);
+		if (rc) {
+			fprintf(stderr, "iommufd-emu: --inject %s: %s\n", o->injects[i],
+				rc == -EINVAL ? err : strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int server_start(const struct options *o, struct iemu **emu)
 {
 	struct iemu_config cfg = { .kernel = o->kernel };
@@ -37,6 +57,8 @@ int server_start(const struct options *o, struct iemu **emu)
 	if (rc)
 		return rc;
 	rc = add_devices(o, *emu);
+	if (!rc)
+		rc = add_injections(o, *emu);
 	if (rc) {
 		iemu_destroy(*emu);
 		return rc;
