@@ -204,6 +204,7 @@ e2e: $(CMD_BIN) $(PRELOAD_LIB) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN) $(PATHS_CHE
 	@tests/e2e/compare.sh $(BUILD)
 	@tests/e2e/drivers.sh $(BUILD)
 	@tests/e2e/checks.sh $(BUILD)
+	@tests/e2e/replay.sh $(BUILD)
 	@$(E2E_BIN) $(CMD_BIN) $(PATHS_CHECK_BIN)
 
 # The ABI headers against the system's (and ABI_HEADERS=dir if given).

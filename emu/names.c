@@ -88,3 +88,12 @@ int iemu_ioctl_number(const char *name, unsigned int *cmd, unsigned int *kinds)
 	}
 	return -ENOENT;
 }
+
+const char *iemu_ioctl_at(unsigned int i, unsigned int *cmd, unsigned int *kinds)
+{
+	if (i >= sizeof(names) / sizeof(names[0]))
+		return NULL;
+	*cmd = names[i].cmd;
+	*kinds = names[i].kinds;
+	return names[i].name;
+}

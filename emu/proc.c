@@ -198,3 +198,13 @@ int iemu_proc_dup_fd(struct iemu_proc *p, int fd)
 {
 	return p->ops->dup_fd ? p->ops->dup_fd(p->opaque, fd) : -EBADF;
 }
+
+int iemu_proc_read(struct iemu_proc *p, uint64_t addr, void *buf, size_t len)
+{
+	return proc_read(p, addr, buf, len);
+}
+
+int iemu_proc_vma_at(struct iemu_proc *p, uint64_t addr, struct iemu_vma *out)
+{
+	return p->ops->vma_at(p->opaque, addr, out);
+}

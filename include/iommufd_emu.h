@@ -145,6 +145,14 @@ IEMU_API void iemu_proc_set_memlock(struct iemu_proc *proc, uint64_t bytes);
  * dup_fd): the fd, -EBADF, or -EPERM. */
 IEMU_API int iemu_proc_dup_fd(struct iemu_proc *proc, int fd);
 
+/* Copy len bytes of the process's memory at addr into buf, as the
+ * emulator's own copies do (its ops' read): 0 or -EFAULT, all or nothing. */
+IEMU_API int iemu_proc_read(struct iemu_proc *proc, uint64_t addr, void *buf, size_t len);
+
+/* The region of the process's address space containing addr, else the next
+ * one above (its ops' vma_at): 0, -ENOENT (none above) or -ESRCH. */
+IEMU_API int iemu_proc_vma_at(struct iemu_proc *proc, uint64_t addr, struct iemu_vma *out);
+
 /* The process has exited: its memory can no longer be pinned or copied. */
 IEMU_API void iemu_proc_exited(struct iemu_proc *proc);
 
@@ -195,6 +203,74 @@ IEMU_API const char *iemu_ioctl_name(enum iemu_file_kind kind, unsigned int cmd)
 /* The number of an ioctl name, and the files it applies to (a mask of
  * 1 << enum iemu_file_kind): 0 or -ENOENT. */
 IEMU_API int iemu_ioctl_number(const char *name, unsigned int *cmd, unsigned int *kinds);
+
+/* The i-th ioctl the emulator knows (from 0), with its number and files,
+ * or NULL past the last: to list them all. */
+IEMU_API const char *iemu_ioctl_at(unsigned int i, unsigned int *cmd, unsigned int *kinds);
+
+/* ---- decoding requests: traces and replay ---- */
+
+/* What an ioctl's argument is. */
+enum iemu_arg_kind {
+	IEMU_ARG_NONE,   /* ignored */
+	IEMU_ARG_INT,    /* an integer (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU) */
+	IEMU_ARG_STRUCT, /* a pointer to a struct */
+	IEMU_ARG_STRING, /* a pointer to a NUL-terminated string */
+};
+
+struct iemu_ioctl_arg {
+	enum iemu_arg_kind kind;
+	const char *type;  /* "struct iommu_ioas_map", or NULL */
+	uint32_t size;     /* the struct's size in this ABI */
+	bool sized;        /* its first __u32 (size, argsz) says how long it is */
+};
+
+/* The argument of an ioctl: 0, or -ENOENT for an ioctl without a decoder. */
+IEMU_API int iemu_ioctl_arg(enum iemu_file_kind kind, unsigned int cmd,
+			    struct iemu_ioctl_arg *out);
+
+/* Decode an ioctl's argument as the members of a JSON object, without the
+ * braces: each field by its ABI name, ids and sizes in decimal, addresses
+ * as "0x..." strings, flags and enums by name ("flags":"FIXED_IOVA|READABLE",
+ * "index":"MSI"), what follows the fixed part (SET_IRQS data, FEATURE data,
+ * capability chains) by element or in hex ("tail").  data holds the bytes
+ * (len of them; fields past len are left out), the string's bytes for
+ * IEMU_ARG_STRING, or for IEMU_ARG_INT the integer as a uint64_t.  Returns
+ * the length written (NUL-terminated), -ENOENT (no decoder) or -ENOSPC
+ * (outlen too small). */
+IEMU_API int iemu_ioctl_decode(enum iemu_file_kind kind, unsigned int cmd,
+			       const void *data, size_t len, char *out, size_t outlen);
+
+/* What a field of an argument refers to outside the argument itself. */
+enum iemu_ref_kind {
+	IEMU_REF_IN,      /* a buffer the ioctl reads (ALLOW_IOVAS' array) */
+	IEMU_REF_OUT,     /* a buffer it writes (IOVA_RANGES' array) */
+	IEMU_REF_INOUT,   /* both (the dirty bitmap: bits are only set) */
+	IEMU_REF_MEMORY,  /* user memory it maps: pinned, not copied */
+	IEMU_REF_EVENTFD, /* an fd number of an eventfd (-1: none) */
+	IEMU_REF_FILE,    /* an fd number of a file to map (a memfd) */
+	IEMU_REF_IOMMUFD, /* an fd number of an iommufd */
+	IEMU_REF_FD_OUT,  /* an fd number the ioctl gives the caller */
+};
+
+struct iemu_ioctl_ref {
+	enum iemu_ref_kind kind;
+	const char *field; /* the field's name, as iemu_ioctl_decode gives it */
+	uint32_t offset;   /* of the pointer or fd within the argument */
+	uint32_t size;     /* of that field: 8 for pointers, 4 for fds */
+	uint64_t value;    /* the pointer, or the fd number sign-extended */
+	uint64_t len;      /* bytes the buffer or memory spans (0 for fds) */
+};
+
+/* The pointers and fds in an argument of len bytes (fields past len are
+ * left out), in a fixed order: how many there are (the first max are
+ * stored; out may be NULL when max is 0), or -ENOENT for an ioctl without
+ * a decoder. */
+IEMU_API int iemu_ioctl_refs(enum iemu_file_kind kind, unsigned int cmd, const void *data,
+			     size_t len, struct iemu_ioctl_ref *out, unsigned int max);
+
+/* The name of a vfio-pci region index ("BAR0", "CONFIG"), or NULL. */
+IEMU_API const char *iemu_region_name(unsigned int index);
 
 /* Convenience for in-process callers: ioctl with the caller's own memory. */
 IEMU_API long iemu_ioctl(struct iemu_ctx *ctx, unsigned int cmd, void *arg);

@@ -24,8 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "clients.h"
 #include "iommufd_emu.h"
+#include "snapshot.h"
 #include "status.h"
 #include "report.h"
 #include "trace.h"
@@ -229,13 +231,15 @@ static void each_ctx(void (*fn)(void *arg, const struct status_ctx *c), void *ar
 	pthread_mutex_unlock(&fs.lock);
 }
 
-static void trace_simple(fuse_req_t req, const char *file, const char *op,
-			 long result, double start)
+static void trace_simple(fuse_req_t req, const struct handle *h, const char *op,
+			 long result, double start, const struct jbuf *args,
+			 const struct jbuf *outs)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
 	struct trace_req r = {
-		.pid = c->pid, .tid = c->pid, .file = file, .op = op,
-		.result = result, .start_us = start,
+		.pid = c->pid, .tid = c->pid, .file = h->name, .serial = h->serial, .op = op,
+		.result = result, .start_us = start, .args = args ? jb_text(args) : NULL,
+		.outs = outs ? jb_text(outs) : NULL,
 	};
 
 	trace_request(&r);
@@ -422,7 +426,14 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->name = n->name;
 	if (is_file_of_client(n->kind)) {
 		rc = open_file(req, n, h);
-		trace_simple(req, n->name, "open", rc, start);
+		if (trace_on()) {
+			/* The client's capabilities and limit drive the checks. */
+			struct jbuf args = { 0 };
+
+			capture_client(&args, fuse_req_ctx(req)->pid);
+			trace_simple(req, h, "open", rc, start, &args, NULL);
+			jb_free(&args);
+		}
 	} else if (n->kind == NODE_STATUS) {
 		h->text = status_render(fs.emu, fs.mount, each_ctx, &h->len);
 		rc = h->text ? 0 : -ENOMEM;
@@ -451,7 +462,8 @@ static void handle_put(struct handle *h)
 }
 
 /* Close what a client file holds: device files first, as their binding
- * holds a context. */
+ * holds a context.  Clients waiting for the release wake up in
+ * done_closing(), which the caller calls next. */
 static void close_handle(struct handle *h)
 {
 	if (h->at_exit && report_on())
@@ -464,7 +476,6 @@ static void close_handle(struct handle *h)
 		iemu_devfile_close(h->devfile);
 	}
 	client_put(h->opener);
-	done_closing(h);
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -475,10 +486,38 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	if (is_file_of_client(h->kind)) {
 		close_handle(h);
-		trace_simple(req, h->name, "release", 0, start);
+		/* Traced before the client's next request can go on, so that the
+		 * trace has them in the order they took effect. */
+		trace_simple(req, h, "release", 0, start, NULL, NULL);
+		done_closing(h);
 	}
 	handle_put(h);
 	fuse_reply_err(req, 0);
+}
+
+/* Under --trace, a write to a device may start its DMA: the memory it
+ * will read goes into the trace first. */
+static void snapshot_before_write(struct client *c)
+{
+	struct iemu_proc *proc = c ? client_proc(c) : NULL;
+
+	if (proc)
+		snapshot_take(proc, client_pid(c));
+}
+
+static void trace_rw(fuse_req_t req, struct handle *h, const void *buf, size_t size,
+		     off_t off, bool write, ssize_t rc, double start)
+{
+	struct jbuf args = { 0 }, outs = { 0 };
+
+	capture_region_io(&args, off, size);
+	if (write)
+		capture_data(&args, buf, size);
+	else if (rc > 0)
+		capture_data(&outs, buf, rc);
+	trace_simple(req, h, write ? "write" : "read", rc, start, &args, &outs);
+	jb_free(&args);
+	jb_free(&outs);
 }
 
 /* Region I/O of a device file, with the result traced. */
@@ -486,18 +525,21 @@ static ssize_t device_rw(fuse_req_t req, struct handle *h, void *buf, size_t siz
 			 off_t off, bool write)
 {
 	struct client *c = client_of_thread(fuse_req_ctx(req)->pid);
-	double start = trace_now_us();
+	bool traced = trace_on();
+	double start;
 	ssize_t rc;
 
-	if (c) {
+	if (c)
 		wait_for_releases(c);
+	if (traced && write)
+		snapshot_before_write(c);
+	start = trace_now_us();
+	if (c)
 		client_put(c);
-	}
 	rc = write ? iemu_devfile_write(h->devfile, buf, size, off) :
 		     iemu_devfile_read(h->devfile, buf, size, off);
-
-	if (trace_on())
-		trace_simple(req, h->name, write ? "write" : "read", rc, start);
+	if (traced)
+		trace_rw(req, h, buf, size, off, write, rc, start);
 	return rc;
 }
 
@@ -551,6 +593,9 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 
 /* ---- which context an iommufd number of a client is ---- */
 
+/* What BIND's fd resolved to, for the trace: the resolver runs inside the
+ * ioctl, on the thread that serves it. */
+static __thread struct bind_seen bind_seen;
 
 /* The server's own question: the serial of the open iommu file. */
 static bool answer_which_file(fuse_req_t req, struct handle *h, unsigned int cmd)
@@ -591,8 +636,10 @@ static int resolve_fd(void *opaque, struct iemu_proc *caller, int fd, struct iem
 	int rc = -EBADFD;
 
 	(void)opaque;
-	if (ours < 0)
+	if (ours < 0) {
+		bind_seen = (struct bind_seen){ true, -EBADF, 0 };
 		return -EBADF;
+	}
 	/* Learnt once serving: a stat of the mount needs a worker to answer. */
 	if (!fs.st_dev && !stat(fs.mount, &st))
 		fs.st_dev = st.st_dev;
@@ -600,10 +647,34 @@ static int resolve_fd(void *opaque, struct iemu_proc *caller, int fd, struct iem
 	    st.st_ino == tree_lookup(1, "iommu") && !ioctl(ours, IEMU_IOCTL_WHICH_FILE, &serial))
 		rc = ctx_of_serial(serial, out);
 	close(ours);
+	bind_seen = (struct bind_seen){ true, rc, rc ? 0 : (unsigned int)serial };
 	return rc;
 }
 
 /* ---- ioctl ---- */
+
+static long run_ioctl(struct handle *h, struct iemu_proc *proc, unsigned int cmd, uint64_t arg)
+{
+	if (h->kind == NODE_IOMMU)
+		return iemu_ctx_ioctl(h->ctx, proc, cmd, arg);
+	return iemu_devfile_ioctl(h->devfile, proc, cmd, arg);
+}
+
+/* Under --trace: the argument as the client passed it and as the ioctl
+ * left it, read from the client around the call (see capture.h). */
+static long traced_ioctl(struct handle *h, struct iemu_proc *proc, unsigned int cmd,
+			 uint64_t arg, struct trace_req *r, struct capture *cap)
+{
+	long rc;
+
+	capture_begin(cap, proc, r->kind, cmd, arg);
+	bind_seen.seen = false;
+	rc = run_ioctl(h, proc, cmd, arg);
+	capture_end(cap, rc, &bind_seen, r->pid);
+	r->args = jb_text(&cap->args);
+	r->outs = jb_text(&cap->outs);
+	return rc;
+}
 
 static void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		     struct fuse_file_info *fi, unsigned int flags,
@@ -612,10 +683,11 @@ static void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	const struct fuse_ctx *fc = fuse_req_ctx(req);
 	struct trace_req r = {
-		.pid = fc->pid, .tid = fc->pid, .file = h->name, .op = "ioctl",
-		.kind = h->kind == NODE_DEVICE ? IEMU_FILE_DEVICE : IEMU_FILE_IOMMU,
+		.pid = fc->pid, .tid = fc->pid, .file = h->name, .serial = h->serial,
+		.op = "ioctl", .kind = h->kind == NODE_DEVICE ? IEMU_FILE_DEVICE : IEMU_FILE_IOMMU,
 		.cmd = cmd, .arg = (unsigned long)arg, .start_us = trace_now_us(),
 	};
+	struct capture *cap = NULL;
 	struct iemu_proc *proc;
 	struct client *c;
 
@@ -633,17 +705,24 @@ static void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 	} else {
 		r.pid = client_pid(c);
 		wait_for_releases(c);
+		r.start_us = trace_now_us();
 		proc = client_proc(c);
+		if (proc && trace_on())
+			cap = malloc(sizeof(*cap));
 		if (!proc)
 			r.result = -EFAULT;
-		else if (h->kind == NODE_IOMMU)
-			r.result = iemu_ctx_ioctl(h->ctx, proc, cmd, (uintptr_t)arg);
+		else if (cap)
+			r.result = traced_ioctl(h, proc, cmd, (uintptr_t)arg, &r, cap);
 		else
-			r.result = iemu_devfile_ioctl(h->devfile, proc, cmd, (uintptr_t)arg);
+			r.result = run_ioctl(h, proc, cmd, (uintptr_t)arg);
 		client_put(c);
 	}
 	if (trace_on())
 		trace_request(&r);
+	if (cap) {
+		capture_free(cap);
+		free(cap);
+	}
 	if (r.result < 0)
 		fuse_reply_err(req, (int)-r.result);
 	else
@@ -760,6 +839,7 @@ static void close_all(enum node_kind kind)
 		next = h->next;
 		if (h->kind == kind) {
 			close_handle(h);
+			done_closing(h);
 			handle_put(h);
 		}
 	}

@@ -12,6 +12,7 @@
 
 #include "iommufd_emu.h"
 #include "options.h"
+#include "replay.h"
 
 static void usage(FILE *f)
 {
@@ -19,6 +20,7 @@ static void usage(FILE *f)
 		"usage: iommufd-emu serve --mount DIR [OPTIONS]\n"
 		"       iommufd-emu run [OPTIONS] -- CMD [ARGS...]\n"
 		"       iommufd-emu status DIR\n"
+		"       iommufd-emu replay FILE [--fast]\n"
 		"\n"
 		"Serve /dev/iommu and VFIO device cdevs from a FUSE mount.\n"
 		"\n"
@@ -39,10 +41,17 @@ static void usage(FILE *f)
 		"                   pin-limit=PAGES                    pinning beyond PAGES fails\n"
 		"  --seed N         seed of the p= draws (default 0): the same seed repeats a run\n"
 		"  --kernel VER     behave as Linux VER: 7.3 (default) or 6.12\n"
+		"  --selftest-mock  serve IOMMU_TEST_CMD, the mock protocol of the kernel's\n"
+		"                   iommufd selftests (as a CONFIG_IOMMUFD_TEST kernel does)\n"
 		"  --allow-other    let other users use the files (needs user_allow_other\n"
 		"                   in /etc/fuse.conf when not root)\n"
 		"  --no-namespace   run: do not put the files at /dev in a private namespace\n"
-		"  --no-preload     run: do not preload the path-redirection library\n");
+		"  --no-preload     run: do not preload the path-redirection library\n"
+		"\n"
+		"replay re-issues a --trace FILE against a fresh in-process emulator with the\n"
+		"trace's devices and reports the first request whose result differs (exit\n"
+		"status 1).  It keeps the recorded pacing, as device registers change with\n"
+		"time; --fast issues the requests back to back.\n");
 }
 
 static int parse_kernel(const char *s, unsigned int *kver)
@@ -80,6 +89,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "seed", required_argument, NULL, 's' },
 		{ "check-log", required_argument, NULL, 'C' },
 		{ "kernel", required_argument, NULL, 'k' },
+		{ "selftest-mock", no_argument, NULL, 'T' },
 		{ "allow-other", no_argument, NULL, 'a' },
 		{ "no-namespace", no_argument, NULL, 'N' },
 		{ "no-preload", no_argument, NULL, 'P' },
@@ -128,6 +138,9 @@ static int parse(int argc, char **argv, struct options *o)
 				fprintf(stderr, "iommufd-emu: --kernel %s: use 7.3 or 6.12\n", optarg);
 				return -EINVAL;
 			}
+			break;
+		case 'T':
+			o->selftest_mock = true;
 			break;
 		case 'a':
 			o->allow_other = true;
@@ -184,6 +197,8 @@ int main(int argc, char **argv)
 		}
 		return status_main(argv[2]);
 	}
+	if (!strcmp(argv[1], "replay"))
+		return replay_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "serve") || !strcmp(argv[1], "run")) {
 		if (parse(argc - 1, argv + 1, &o)) {
 			free(o.devices);

@@ -15,6 +15,7 @@ struct options {
 	bool check;           /* --check: report driver mistakes */
 	const char *check_log; /* --check-log FILE: and as JSON lines there */
 	unsigned int kernel;
+	bool selftest_mock;   /* --selftest-mock: serve IOMMU_TEST_CMD */
 	bool allow_other;
 	bool no_namespace;
 	bool no_preload;

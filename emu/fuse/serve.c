@@ -51,7 +51,7 @@ static int add_injections(const struct options *o, struct iemu *emu)
 
 int server_start(const struct options *o, struct iemu **emu)
 {
-	struct iemu_config cfg = { .kernel = o->kernel };
+	struct iemu_config cfg = { .kernel = o->kernel, .selftest_mock = o->selftest_mock };
 	int rc = iemu_create(&cfg, emu);
 
 	if (rc)
@@ -71,6 +71,8 @@ int server_start(const struct options *o, struct iemu **emu)
 			iemu_destroy(*emu);
 			return rc;
 		}
+		/* What a replayer needs to build the same emulator. */
+		trace_header(o);
 	}
 	if (o->check) {
 		rc = report_start(*emu, o->check_log);
