@@ -58,6 +58,19 @@ int access_create(struct iemu_ctx *ctx, const struct access_ops *ops, void *data
 	return rc;
 }
 
+static const struct access_ops internal_ops = {
+	.needs_pin_pages = true,
+};
+
+int access_create_internal(struct iemu_ctx *ctx, struct access **out)
+{
+	int rc = access_create(ctx, &internal_ops, NULL, out);
+
+	if (!rc)
+		(*out)->internal = true;
+	return rc;
+}
+
 static void unlink_from(struct ioas *ioas, struct access *a)
 {
 	struct access **pp;
@@ -139,6 +152,17 @@ static int change_ioas_id(struct access *a, uint32_t id)
 	return ioas ? change_ioas(a, ioas) : -ENOENT;
 }
 
+int access_attach_ioas(struct access *a, struct ioas *ioas)
+{
+	int rc = -EINVAL;
+
+	pthread_mutex_lock(&a->ctx->lock);
+	if (!a->ioas)
+		rc = change_ioas(a, ioas);
+	pthread_mutex_unlock(&a->ctx->lock);
+	return rc;
+}
+
 int access_attach(struct access *a, uint32_t ioas_id)
 {
 	int rc = -EINVAL;
@@ -199,7 +223,7 @@ static bool piece_aligned(const struct iopt_contig *c)
 	return c->done || area_byte(c->area, c->area->last) % PAGE_SIZE == PAGE_SIZE - 1;
 }
 
-static void unpin_pieces(struct ioas *ioas, uint64_t iova, uint64_t last)
+static void unpin_pieces(struct access *a, struct ioas *ioas, uint64_t iova, uint64_t last)
 {
 	struct iopt_contig c;
 
@@ -208,6 +232,8 @@ static void unpin_pieces(struct ioas *ioas, uint64_t iova, uint64_t last)
 		pages_unpin(ar->pages, area_byte(ar, c.cur) / PAGE_SIZE,
 			    area_byte(ar, iopt_contig_last(&c)) / PAGE_SIZE);
 		ar->num_accesses--;
+		if (a->internal)
+			ar->num_locks--;
 	}
 }
 
@@ -234,6 +260,8 @@ static int pin_locked(struct access *a, uint64_t iova, uint64_t length, bool wri
 		if (rc)
 			break;
 		ar->num_accesses++;
+		if (a->internal)
+			ar->num_locks++;
 		pinned = true;
 		pinned_to = iopt_contig_last(&c);
 	}
@@ -243,7 +271,7 @@ static int pin_locked(struct access *a, uint64_t iova, uint64_t length, bool wri
 		rc = -ENOMEM;
 	if (rc) {
 		if (pinned)
-			unpin_pieces(a->ioas, iova, pinned_to);
+			unpin_pieces(a, a->ioas, iova, pinned_to);
 		return rc;
 	}
 	*pin = (struct access_pin){ .iova = iova, .length = length, .ioas = a->ioas,
@@ -271,7 +299,7 @@ void access_unpin(struct access *a, uint64_t iova, uint64_t length)
 		if (p->iova == iova && p->length == length) {
 			*pp = p->next;
 			if (p->ioas)
-				unpin_pieces(p->ioas, iova, iova + length - 1);
+				unpin_pieces(a, p->ioas, iova, iova + length - 1);
 			free(p);
 			break;
 		}
@@ -280,19 +308,6 @@ void access_unpin(struct access *a, uint64_t iova, uint64_t length)
 }
 
 /* ---- copies ---- */
-
-static int piece_rw(struct area *ar, uint64_t byte, void *buf, uint64_t n, bool write)
-{
-	struct pages *p = ar->pages;
-	ssize_t done;
-
-	if (p->type == PAGES_USER)
-		return write ? proc_write(p->source, p->uptr + byte, buf, n) :
-			       proc_read(p->source, p->uptr + byte, buf, n);
-	done = write ? pwrite(p->fd, buf, n, p->start + byte) :
-		       pread(p->fd, buf, n, p->start + byte);
-	return done == (ssize_t)n ? 0 : -EFAULT;
-}
 
 int access_rw(struct access *a, uint64_t iova, void *buf, uint64_t length, bool write)
 {
@@ -313,7 +328,7 @@ int access_rw(struct access *a, uint64_t iova, void *buf, uint64_t length, bool 
 		else if (!prot_ok(ar, write))
 			rc = -EPERM;
 		else
-			rc = piece_rw(ar, area_byte(ar, c.cur), p, n, write);
+			rc = pages_rw(ar->pages, area_byte(ar, c.cur), p, n, write);
 		if (rc)
 			break;
 		p += n;

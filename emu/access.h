@@ -37,12 +37,21 @@ struct access {
 	struct ioas *ioas;        /* attached IOAS, NULL when detached */
 	struct access_pin *pins;
 	struct access *next;      /* in the IOAS's list */
+	bool internal;            /* the core's own: its pins lock the areas */
 };
 
 /* Create an access in ctx (finalized, so it has an id; IOMMU_DESTROY of it
  * is EBUSY until access_destroy). */
 int access_create(struct iemu_ctx *ctx, const struct access_ops *ops, void *data,
 		  struct access **out);
+
+/* An internal access (the kernel's access_create_internal, for HW queues):
+ * no unmap callback, and the areas it pins cannot be unmapped (EBUSY).
+ * The caller holds the context's lock. */
+int access_create_internal(struct iemu_ctx *ctx, struct access **out);
+
+/* Attach to ioas itself (internal accesses). */
+int access_attach_ioas(struct access *a, struct ioas *ioas);
 
 /* Detach (calling unmap over everything) and destroy. */
 void access_destroy(struct access *a);

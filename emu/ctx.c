@@ -28,6 +28,7 @@ int iemu_ctx_open(struct iemu *emu, struct iemu_proc *opener,
 	ctx->refs = 1;
 	ctx->account_mode = ACCOUNT_USER;
 	idalloc_init(&ctx->ids, INT_MAX);
+	imap_init(&ctx->mmaps);
 	pthread_mutexattr_init(&attr);
 	/* An access's unmap callback runs under the lock and may unpin. */
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
@@ -115,6 +116,7 @@ void iemu_ctx_close(struct iemu_ctx *ctx)
 	if (ctx->self)
 		iemu_proc_put(ctx->self);
 	idalloc_destroy(&ctx->ids);
+	imap_destroy(&ctx->mmaps);
 	free(ctx->slots);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);

@@ -11,6 +11,7 @@
 
 #include "account.h"
 #include "idalloc.h"
+#include "imap.h"
 #include "iommufd_emu.h"
 
 struct ioas;
@@ -26,6 +27,7 @@ struct iemu_ctx {
 	unsigned int nobjs;
 	enum account_mode account_mode;
 	struct ioas *vfio_ioas;  /* the VFIO compatibility IOAS, not a reference */
+	struct imap mmaps;       /* offset -> struct immap (immap.c) */
 	unsigned int visit;      /* generation of walks that see each page set once */
 	struct iemu_proc *self;  /* the in-process caller of iemu_ioctl() */
 	struct iemu_ctx *next;

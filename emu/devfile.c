@@ -62,7 +62,10 @@ static void end_change(struct iemu_device *d)
 {
 	struct idev *idev = d->idev;
 
-	d->dma_pt = idev && idev->hwpt ? &idev->hwpt->pt : NULL;
+	/* A nested domain's stage-1 tables are the guest's, which the
+	 * emulator does not walk: its DMA is blocked. */
+	d->dma_pt = idev && idev->hwpt && idev->hwpt->obj.type == OBJ_HWPT_PAGING ?
+			    &idev->hwpt->pt : NULL;
 	d->dma_access = d->access && d->access->ioas ? d->access : NULL;
 	pthread_mutex_unlock(&d->ctx->lock);
 	pthread_rwlock_unlock(&d->dma_lock);

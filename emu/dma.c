@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "access.h"
@@ -161,16 +162,7 @@ static int xlate_phys(struct iemu_device *d, uint64_t addr, uint64_t len, bool w
 
 static int seg_io(const struct seg *s, uint64_t skip, void *buf, uint64_t n, bool write)
 {
-	struct pages *p = s->pages;
-	uint64_t off = s->off + skip;
-	ssize_t done;
-
-	if (p->type == PAGES_USER)
-		return write ? proc_write(p->source, p->uptr + off, buf, n) :
-			       proc_read(p->source, p->uptr + off, buf, n);
-	done = write ? pwrite(p->fd, buf, n, p->start + off) :
-		       pread(p->fd, buf, n, p->start + off);
-	return done == (ssize_t)n ? 0 : -EFAULT;
+	return pages_rw(s->pages, s->off + skip, buf, n, write);
 }
 
 static int move_buf(const struct segs *s, void *buf, bool write, struct refusal *r)
@@ -385,6 +377,34 @@ static int access_errno_fault(int rc, struct refusal *r, uint64_t addr, bool wri
 	return refuse(r, IEMU_FAULT_BACKING, addr, write);
 }
 
+/* How many of the n bytes at off of a page set have memory behind them
+ * to copy (an access copies without pinning): the process maps them with
+ * the permission, the file is that long.  Memory of a process that has
+ * exited is left to the copy itself. */
+static uint64_t backing_there(struct pages *p, uint64_t off, uint64_t n, bool write)
+{
+	uint64_t start = p->uptr + off, addr = start, end = start + n;
+	struct stat st;
+
+	if (p->type == PAGES_FILE) {
+		if (fstat(p->fd, &st) || p->start + off >= (uint64_t)st.st_size)
+			return 0;
+		return (uint64_t)st.st_size - (p->start + off) < n ?
+			       (uint64_t)st.st_size - (p->start + off) : n;
+	}
+	if (atomic_load(&p->source->exited))
+		return n;
+	while (addr < end) {
+		struct iemu_vma v;
+
+		if (p->source->ops->vma_at(p->source->opaque, addr, &v) || v.start > addr ||
+		    !(v.flags & (write ? IEMU_VMA_WRITE : IEMU_VMA_READ)))
+			return addr - start;
+		addr = v.end;
+	}
+	return n;
+}
+
 /* What access_rw would refuse in [iova, iova+len), found without moving a
  * byte (access_rw stops at the first bad area, after writing the ones
  * before it): 0 or a refusal at the first bad byte.  The caller holds the
@@ -393,9 +413,9 @@ static int access_check(struct access *acc, uint64_t iova, uint64_t len, bool wr
 			struct refusal *r)
 {
 	unsigned int need = write ? PT_WRITE : PT_READ;
+	uint64_t last, n, there;
 	struct iopt_contig c;
 	struct area *a;
-	uint64_t last;
 
 	if (!acc->ioas)
 		return access_errno_fault(-ENOENT, r, iova, write);
@@ -407,6 +427,10 @@ static int access_check(struct access *acc, uint64_t iova, uint64_t len, bool wr
 			return access_errno_fault(-EINVAL, r, c.cur, write);
 		if (!(a->prot & need))
 			return access_errno_fault(-EPERM, r, c.cur, write);
+		n = iopt_contig_last(&c) - c.cur + 1;
+		there = backing_there(a->pages, area_byte(a, c.cur), n, write);
+		if (there < n)
+			return refuse(r, IEMU_FAULT_BACKING, c.cur + there, write);
 	}
 	return c.done ? 0 : access_errno_fault(-ENOENT, r, c.cur, write);
 }

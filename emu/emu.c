@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "account.h"
+#include "anon.h"
 #include "device.h"
 #include "irqfd.h"
 #include "proc.h"
@@ -24,6 +25,7 @@ int iemu_create(const struct iemu_config *cfg, struct iemu **out)
 	if (!emu->cfg.kernel)
 		emu->cfg.kernel = IEMU_KERNEL_7_3;
 	pthread_mutex_init(&emu->lock, NULL);
+	pthread_mutex_init(&emu->pins_lock, NULL);
 	physmem_init(&emu->phys);
 	inject_init(&emu->inject);
 	*out = emu;
@@ -42,6 +44,7 @@ void iemu_destroy(struct iemu *emu)
 {
 	if (!emu)
 		return;
+	anon_table_destroy(emu);
 	device_destroy_all(emu);
 	irqfd_shutdown(emu);
 	if (emu->self)
@@ -49,6 +52,7 @@ void iemu_destroy(struct iemu *emu)
 	account_destroy(emu);
 	inject_destroy(&emu->inject);
 	physmem_destroy(&emu->phys);
+	pthread_mutex_destroy(&emu->pins_lock);
 	pthread_mutex_destroy(&emu->lock);
 	free(emu);
 }

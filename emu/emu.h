@@ -25,6 +25,10 @@ struct iemu_device;
 struct iemu {
 	struct iemu_config cfg;
 	pthread_mutex_t lock; /* procs, self, users, ctx list */
+	/* Every page set's pinned pages and recorded regions, for walks across
+	 * contexts (pageid.c); taken inside a context's lock, outside the
+	 * physical memory lock. */
+	pthread_mutex_t pins_lock;
 	struct iemu_proc *procs;
 	struct iemu_proc *self;
 	struct acct_user *users;
@@ -35,11 +39,16 @@ struct iemu {
 	unsigned int ndevices;
 	iemu_fd_resolver resolve_fd;
 	void *resolve_opaque;
+	struct iemu_anon_handlers anon_handlers; /* install NULL: the table */
+	void *anon_opaque;
+	struct iemu_anon **anon_table; /* in-process fd numbers, under lock */
+	size_t anon_slots;
 	atomic_bool checks;          /* reports wanted (iemu_set_checks) */
 	struct injector inject;      /* fault injection rules, under lock */
 	_Atomic uint64_t pinned;     /* pages pinned in all, for the pin limit */
 	iemu_report_fn report;
 	void *report_opaque;
+	uint32_t selftest_memory_limit; /* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT */
 };
 
 /* Whether the emulated kernel is at least major.minor. */

@@ -16,10 +16,13 @@
 #include "emu.h"
 #include "idev.h"
 #include "ioas.h"
+#include "eventq.h"
 #include "iommu_model.h"
 #include "iommufd_emu/uapi/iommufd.h"
 #include "proc.h"
 #include "ucmd.h"
+#include "udata.h"
+#include "viommu.h"
 
 int hwpt_paging_create(struct iemu_ctx *ctx, struct ioas *ioas,
 		       const struct hwpt_geometry *geo, struct hwpt **out)
@@ -45,14 +48,12 @@ int hwpt_paging_create(struct iemu_ctx *ctx, struct ioas *ioas,
 	return 0;
 }
 
-int hwpt_paging_alloc(struct iemu_ctx *ctx, struct ioas *ioas,
-		      const struct iommu_model *m, uint32_t flags, struct hwpt **out)
+/* The checks every paging allocation passes, in hw_pagetable.c's order. */
+static int paging_flags_ok(struct iemu_ctx *ctx, const struct idev *idev, uint32_t flags)
 {
 	const uint32_t valid = IOMMU_HWPT_ALLOC_NEST_PARENT |
 			       IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_FAULT_ID_VALID |
 			       IOMMU_HWPT_ALLOC_PASID;
-	struct hwpt_geometry geo = m->geo;
-	int rc;
 
 	if (flags & ~valid)
 		return -EOPNOTSUPP;
@@ -60,42 +61,88 @@ int hwpt_paging_alloc(struct iemu_ctx *ctx, struct ioas *ioas,
 	if ((flags & IOMMU_HWPT_ALLOC_PASID) &&
 	    !emu_kernel_at_least(ctx->emu, IEMU_KVER(6, 15)))
 		return -EOPNOTSUPP;
-	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) && !m->geo.dirty_supported)
+	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+	    !model_dirty_capable(idev->model, idev))
 		return -EOPNOTSUPP;
 	if ((flags & IOMMU_HWPT_FAULT_ID_VALID) && (flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
 		return -EOPNOTSUPP;
-	/* The software page table takes no flags (the driver never sees
-	 * FAULT_ID_VALID: hw_pagetable.c strips it); VT-d here cannot nest. */
-	if (m == &swpt_model && (flags & ~IOMMU_HWPT_FAULT_ID_VALID))
+	return 0;
+}
+
+/* A model without a driver: VT-d here cannot nest, and the software page
+ * table takes no flags (the driver never sees FAULT_ID_VALID:
+ * hw_pagetable.c strips it); neither takes driver data. */
+static int fixed_geometry(const struct iommu_model *m, uint32_t flags,
+			  const struct udata *ud, struct hwpt_geometry *geo)
+{
+	if (ud)
+		return -EOPNOTSUPP;
+	if (m == &swpt_model && flags)
 		return -EOPNOTSUPP;
 	if (flags & IOMMU_HWPT_ALLOC_NEST_PARENT)
 		return -EOPNOTSUPP;
-	geo.dirty_supported = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	geo->dirty_supported = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	return 0;
+}
+
+int hwpt_paging_alloc(struct iemu_ctx *ctx, struct ioas *ioas, const struct idev *idev,
+		      uint32_t flags, const struct udata *ud, struct hwpt **out)
+{
+	const struct iommu_model *m = idev->model;
+	struct hwpt_geometry geo;
+	uint32_t drv_flags = flags & ~IOMMU_HWPT_FAULT_ID_VALID;
+	int rc;
+
+	if (!m)
+		return -ENODEV;
+	rc = paging_flags_ok(ctx, idev, flags);
+	if (rc)
+		return rc;
+	geo = m->geo;
+	if (m->drv && m->drv->alloc_paging)
+		rc = m->drv->alloc_paging(idev, drv_flags, ud, &geo);
+	else
+		rc = fixed_geometry(m, drv_flags, ud, &geo);
+	if (rc)
+		return rc;
 	rc = hwpt_paging_create(ctx, ioas, &geo, out);
 	if (rc)
 		return rc;
 	(*out)->model = m;
 	(*out)->pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
+	(*out)->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 	return 0;
 }
 
-static void teardown(struct hwpt *hwpt)
+/* What a HWPT holds, in the reverse order of taking it. */
+static void release(struct hwpt *hwpt)
 {
+	if (hwpt->model && hwpt->model->drv && hwpt->model->drv->domain_free)
+		hwpt->model->drv->domain_free(hwpt);
+	if (hwpt->fault)
+		hwpt->fault->obj.users--;
+	if (hwpt->obj.type == OBJ_HWPT_NESTED) {
+		if (hwpt->viommu)
+			hwpt->viommu->obj.users--;
+		else
+			hwpt->parent->obj.users--;
+		return;
+	}
 	iopt_remove_domain(&hwpt->ioas->iopt, &hwpt->pt);
 	hwpt->ioas->obj.users--;
 	pt_destroy(&hwpt->pt);
 }
 
-void hwpt_paging_abort(struct iemu_ctx *ctx, struct hwpt *hwpt)
+void hwpt_abort(struct iemu_ctx *ctx, struct hwpt *hwpt)
 {
-	teardown(hwpt);
+	release(hwpt);
 	obj_abort(ctx, &hwpt->obj);
 }
 
 void hwpt_destroy(struct iemu_ctx *ctx, struct obj *obj)
 {
 	(void)ctx;
-	teardown((struct hwpt *)obj);
+	release((struct hwpt *)obj);
 }
 
 struct hwpt *hwpt_find(struct iemu_ctx *ctx, uint32_t id)
@@ -106,42 +153,117 @@ struct hwpt *hwpt_find(struct iemu_ctx *ctx, uint32_t id)
 void hwpt_put(struct iemu_ctx *ctx, struct hwpt *hwpt)
 {
 	hwpt->obj.users--;
-	if (hwpt->auto_domain && hwpt->obj.users == 1)
+	if (hwpt->obj.type == OBJ_HWPT_PAGING && hwpt->auto_domain && hwpt->obj.users == 1)
 		obj_remove(ctx, hwpt->obj.id);
 }
 
 /* ---- IOMMU_HWPT_ALLOC ---- */
 
-/* A nested domain on a paging parent: none can be made here, but the
- * refusals come in the kernel's order. */
-static int nested_refusal(const struct iommu_hwpt_alloc *cmd, const struct idev *idev,
-			  const struct hwpt *parent)
+static int nested_new(struct iemu_ctx *ctx, struct hwpt *parent, uint32_t flags,
+		      struct hwpt **out)
 {
-	const struct iommu_model *m = idev_model(idev);
+	struct obj *obj;
+	int rc = obj_alloc(ctx, sizeof(struct hwpt), OBJ_HWPT_NESTED, &obj);
 
-	if ((cmd->flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) ||
-	    !cmd->data_len || m != &vtd_model)
-		return -EOPNOTSUPP;
-	(void)parent; /* never a nesting parent: this VT-d cannot nest */
-	return -EINVAL;
+	if (rc)
+		return rc;
+	*out = (struct hwpt *)obj;
+	(*out)->parent = parent;
+	(*out)->pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
+	return 0;
 }
 
-static int alloc_paging(struct ucmd *u, const struct idev *idev, struct ioas *ioas,
-			struct hwpt **out)
+/* A nested domain on a paging parent. */
+static int alloc_nested(struct ucmd *u, const struct idev *idev, struct hwpt *parent,
+			const struct udata *ud, struct hwpt **out)
 {
 	struct iommu_hwpt_alloc *cmd = u->cmd;
-	const struct iommu_model *m = idev_model(idev);
+	const struct iommu_model *m = idev->model;
+	int rc;
 
-	if (!m)
-		return -ENODEV;
-	if (cmd->data_len)
+	if ((cmd->flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) ||
+	    !ud->len || !m || !m->nesting_op)
 		return -EOPNOTSUPP;
-	return hwpt_paging_alloc(u->ctx, ioas, m, cmd->flags, out);
+	if (parent->auto_domain || !parent->nest_parent || parent->model != m)
+		return -EINVAL;
+	/* Only models with a driver make nesting parents. */
+	rc = nested_new(u->ctx, parent, cmd->flags, out);
+	if (rc)
+		return rc;
+	(*out)->model = m;
+	parent->obj.users++;
+	rc = m->drv->alloc_nested(idev, parent, NULL,
+				  cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID, ud, *out);
+	if (rc)
+		hwpt_abort(u->ctx, *out);
+	return rc;
+}
+
+/* A nested domain through a vIOMMU of the device's IOMMU. */
+static int alloc_viommu_nested(struct ucmd *u, const struct idev *idev, struct viommu *v,
+			       const struct udata *ud, struct hwpt **out)
+{
+	struct iommu_hwpt_alloc *cmd = u->cmd;
+	int rc;
+
+	if (!idev->model || v->model != idev->model)
+		return -EINVAL;
+	if (cmd->flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID))
+		return -EOPNOTSUPP;
+	if (!ud->len || !v->model->drv->alloc_nested)
+		return -EOPNOTSUPP;
+	rc = nested_new(u->ctx, v->hwpt, cmd->flags, out);
+	if (rc)
+		return rc;
+	(*out)->model = v->model;
+	(*out)->viommu = v;
+	v->obj.users++;
+	rc = v->model->drv->alloc_nested(idev, v->hwpt, v,
+					 cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID, ud, *out);
+	if (rc)
+		hwpt_abort(u->ctx, *out);
+	return rc;
+}
+
+static int alloc_on(struct ucmd *u, const struct idev *idev, struct obj *pt,
+		    const struct udata *ud, struct hwpt **out)
+{
+	struct iommu_hwpt_alloc *cmd = u->cmd;
+
+	switch (pt->type) {
+	case OBJ_IOAS:
+		return hwpt_paging_alloc(u->ctx, (struct ioas *)pt, idev, cmd->flags,
+					 ud->len ? ud : NULL, out);
+	case OBJ_HWPT_PAGING:
+		return alloc_nested(u, idev, (struct hwpt *)pt, ud, out);
+	case OBJ_VIOMMU:
+		return alloc_viommu_nested(u, idev, (struct viommu *)pt, ud, out);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* IOMMU_HWPT_FAULT_ID_VALID: page faults go to that queue. */
+static int take_fault(struct ucmd *u, struct hwpt *hwpt)
+{
+	struct iommu_hwpt_alloc *cmd = u->cmd;
+	struct eventq *q;
+
+	if (!(cmd->flags & IOMMU_HWPT_FAULT_ID_VALID))
+		return 0;
+	q = fault_find(u->ctx, cmd->fault_id);
+	if (!q)
+		return -ENOENT;
+	hwpt->fault = q;
+	q->obj.users++;
+	return 0;
 }
 
 int hwpt_alloc_ioctl(struct ucmd *u)
 {
 	struct iommu_hwpt_alloc *cmd = u->cmd;
+	struct udata ud = { .proc = u->caller, .type = cmd->data_type,
+			    .uptr = cmd->data_uptr, .len = cmd->data_len };
 	struct hwpt *hwpt;
 	struct idev *idev;
 	struct obj *pt;
@@ -157,22 +279,16 @@ int hwpt_alloc_ioctl(struct ucmd *u)
 	pt = obj_find(u->ctx, cmd->pt_id, OBJ_ANY);
 	if (!pt)
 		return -EINVAL;
-	if (pt->type == OBJ_HWPT_PAGING)
-		return nested_refusal(cmd, idev, (struct hwpt *)pt);
-	if (pt->type != OBJ_IOAS)
-		return -EINVAL;
-	rc = alloc_paging(u, idev, (struct ioas *)pt, &hwpt);
+	rc = alloc_on(u, idev, pt, &ud, &hwpt);
 	if (rc)
 		return rc;
-	/* No fault queue objects exist here, so any fault_id is unknown. */
-	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
-		hwpt_paging_abort(u->ctx, hwpt);
-		return -ENOENT;
+	rc = take_fault(u, hwpt);
+	if (!rc) {
+		cmd->out_hwpt_id = hwpt->obj.id;
+		rc = ucmd_respond(u, sizeof(*cmd));
 	}
-	cmd->out_hwpt_id = hwpt->obj.id;
-	rc = ucmd_respond(u, sizeof(*cmd));
 	if (rc) {
-		hwpt_paging_abort(u->ctx, hwpt);
+		hwpt_abort(u->ctx, hwpt);
 		return rc;
 	}
 	obj_finalize(u->ctx, &hwpt->obj);
@@ -292,9 +408,12 @@ int hwpt_get_dirty_bitmap_ioctl(struct ucmd *u)
 
 #define INVALIDATE_ENTRY_NUM_MAX (1u << 19)
 
-static int invalidate(struct ucmd *u)
+/* The driver sets a->entry_num to the entries it got through; before it
+ * runs, none are. */
+static int invalidate(struct ucmd *u, struct udata_array *a)
 {
 	struct iommu_hwpt_invalidate *cmd = u->cmd;
+	struct obj *obj;
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
@@ -302,18 +421,38 @@ static int invalidate(struct ucmd *u)
 			       cmd->entry_len > PAGE_SIZE ||
 			       cmd->entry_num > INVALIDATE_ENTRY_NUM_MAX))
 		return -EINVAL;
-	if (!obj_find(u->ctx, cmd->hwpt_id, OBJ_ANY))
+	obj = obj_find(u->ctx, cmd->hwpt_id, OBJ_ANY);
+	if (!obj)
 		return -ENOENT;
+	if (obj->type == OBJ_HWPT_NESTED) {
+		struct hwpt *hwpt = (struct hwpt *)obj;
+		const struct iommu_driver *drv = hwpt->model ? hwpt->model->drv : NULL;
+
+		if (!drv || !drv->invalidate_nested)
+			return -EOPNOTSUPP;
+		a->entry_num = cmd->entry_num;
+		return drv->invalidate_nested(hwpt, a);
+	}
+	if (obj->type == OBJ_VIOMMU) {
+		struct viommu *v = (struct viommu *)obj;
+
+		if (!v->model->drv->viommu_invalidate)
+			return -EOPNOTSUPP;
+		a->entry_num = cmd->entry_num;
+		return v->model->drv->viommu_invalidate(v, a);
+	}
 	return -EINVAL;
 }
 
 int hwpt_invalidate_ioctl(struct ucmd *u)
 {
 	struct iommu_hwpt_invalidate *cmd = u->cmd;
-	int rc = invalidate(u);
+	struct udata_array a = { .proc = u->caller, .type = cmd->data_type,
+				 .uptr = cmd->data_uptr, .entry_len = cmd->entry_len };
+	int rc = invalidate(u, &a);
 
 	/* The number of entries handled is reported whatever happened. */
-	cmd->entry_num = 0;
+	cmd->entry_num = a.entry_num;
 	if (ucmd_respond(u, sizeof(*cmd)))
 		return -EFAULT;
 	return rc;

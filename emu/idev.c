@@ -1,34 +1,42 @@
 // SPDX-License-Identifier: MIT
 /*
  * DEVICE objects (see idev.h), after the kernel's iommufd/device.c: the
- * attach, replace and detach paths with their reference counting and
- * reserved-region bookkeeping, and the automatic domain search.  noiommu
- * devices follow Linux 7.3: attaching never touches an IOMMU (so any HWPT
- * takes them) and reserves nothing.
+ * attach, replace and detach paths of each PASID with their reference
+ * counting, PASID compatibility rules and reserved-region bookkeeping, and
+ * the automatic domain search.  noiommu devices follow Linux 7.3: attaching
+ * never touches an IOMMU (so any HWPT takes them) and reserves nothing.
  */
 #include "idev.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctx.h"
 #include "device.h"
 #include "emu.h"
+#include "eventq.h"
 #include "hwpt.h"
 #include "ioas.h"
 #include "iommu_model.h"
 #include "iommufd_emu/uapi/iommufd.h"
 #include "proc.h"
 #include "ucmd.h"
+#include "viommu.h"
 
 struct idev *idev_find(struct iemu_ctx *ctx, uint32_t id)
 {
 	return (struct idev *)obj_find(ctx, id, OBJ_DEVICE);
 }
 
-const struct iommu_model *idev_model(const struct idev *idev)
+bool idev_noiommu(const struct idev *idev)
 {
-	switch (idev->dev->noiommu) {
+	return idev->dev && device_is_noiommu(idev->dev);
+}
+
+static const struct iommu_model *device_model(const struct iemu_device *d)
+{
+	switch (d->noiommu) {
 	case IEMU_NOIOMMU_OFF:
 		return &vtd_model;
 	case IEMU_NOIOMMU_SWPT:
@@ -38,12 +46,7 @@ const struct iommu_model *idev_model(const struct idev *idev)
 	}
 }
 
-static bool noiommu(const struct idev *idev)
-{
-	return device_is_noiommu(idev->dev);
-}
-
-int idev_bind(struct iemu_ctx *ctx, struct iemu_device *dev, struct idev **out)
+static int bind(struct iemu_ctx *ctx, struct idev **out)
 {
 	struct obj *obj;
 	int rc = obj_alloc(ctx, sizeof(struct idev), OBJ_DEVICE, &obj);
@@ -52,15 +55,42 @@ int idev_bind(struct iemu_ctx *ctx, struct iemu_device *dev, struct idev **out)
 		return rc;
 	*out = (struct idev *)obj;
 	(*out)->ctx = ctx;
-	(*out)->dev = dev;
 	obj_finalize(ctx, obj);
-	/* The VFIO device holds it until unbind: IOMMU_DESTROY gives EBUSY. */
+	/* The device holds it until unbind: IOMMU_DESTROY gives EBUSY. */
 	obj->users++;
+	return 0;
+}
+
+int idev_bind(struct iemu_ctx *ctx, struct iemu_device *dev, struct idev **out)
+{
+	int rc = bind(ctx, out);
+
+	if (rc)
+		return rc;
+	(*out)->dev = dev;
+	(*out)->model = device_model(dev);
+	return 0;
+}
+
+int idev_bind_mock(struct iemu_ctx *ctx, struct mock_dev *mock, uint32_t max_pasids,
+		   struct idev **out)
+{
+	int rc = bind(ctx, out);
+
+	if (rc)
+		return rc;
+	(*out)->mock = mock;
+	(*out)->model = &mock_model;
+	(*out)->max_pasids = max_pasids;
 	return 0;
 }
 
 void idev_unbind(struct idev *idev)
 {
+	/* The vDEVICE goes first, leaving a tombstone of its id. */
+	vdevice_remove_for(idev);
+	while (idev->pasids)
+		idev_detach(idev, idev->pasids->pasid);
 	idev_detach(idev, 0);
 	idev->obj.users--;
 	obj_remove(idev->ctx, idev->obj.id);
@@ -72,13 +102,66 @@ void idev_destroy(struct iemu_ctx *ctx, struct obj *obj)
 	(void)obj;
 }
 
+/* ---- attachment records ---- */
+
+struct hwpt *idev_attached(const struct idev *idev, uint32_t pasid)
+{
+	const struct idev_attach *a;
+
+	if (!pasid)
+		return idev->hwpt;
+	for (a = idev->pasids; a; a = a->next)
+		if (a->pasid == pasid)
+			return a->hwpt;
+	return NULL;
+}
+
+static int record(struct idev *idev, uint32_t pasid, struct hwpt *hwpt)
+{
+	struct idev_attach *a;
+
+	if (!pasid) {
+		idev->hwpt = hwpt;
+		return 0;
+	}
+	for (a = idev->pasids; a; a = a->next) {
+		if (a->pasid == pasid) {
+			a->hwpt = hwpt;
+			return 0;
+		}
+	}
+	a = malloc(sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	*a = (struct idev_attach){ .pasid = pasid, .hwpt = hwpt, .next = idev->pasids };
+	idev->pasids = a;
+	return 0;
+}
+
+static void forget(struct idev *idev, uint32_t pasid)
+{
+	struct idev_attach **pp, *a;
+
+	if (!pasid) {
+		idev->hwpt = NULL;
+		return;
+	}
+	for (pp = &idev->pasids; (a = *pp); pp = &a->next) {
+		if (a->pasid == pasid) {
+			*pp = a->next;
+			free(a);
+			return;
+		}
+	}
+}
+
 /* ---- reserved regions ---- */
 
 static int reserve(struct idev *idev, struct ioas *ioas)
 {
-	const struct iommu_model *m = idev_model(idev);
+	const struct iommu_model *m = idev->model;
 
-	if (noiommu(idev) || !m->resv_last)
+	if (!m->resv_last)
 		return 0;
 	return iopt_reserve(&ioas->iopt, m->resv_start, m->resv_last, idev);
 }
@@ -88,21 +171,60 @@ static void unreserve(struct idev *idev, struct ioas *ioas)
 	iopt_unreserve(&ioas->iopt, idev);
 }
 
-/* Whether the IOMMU takes the device into this domain: one made by another
- * IOMMU refuses (EINVAL); a noiommu device skips the IOMMU altogether. */
-static int domain_accepts(const struct idev *idev, const struct hwpt *hwpt)
+/* Whether an attachment of pasid to hwpt reserves in its IOAS. */
+static bool reserves(const struct idev *idev, uint32_t pasid, const struct hwpt *hwpt)
 {
-	if (noiommu(idev) || !hwpt->model)
-		return 0;
-	return hwpt->model == idev_model(idev) ? 0 : -EINVAL;
+	return hwpt->obj.type == OBJ_HWPT_PAGING && !pasid && !idev_noiommu(idev);
 }
 
-/* A PASID other than 0: a HWPT without PASID support refuses it, and the
- * functions have no PASID capability for one that has it. */
-static int pasid_refusal(const struct hwpt *hwpt)
+/* ---- the IOMMU side: compatibility and the driver's attach ---- */
+
+/* A PASID-compatible domain is needed on every PASID once the RID's is, and
+ * on the RID once any PASID is attached. */
+static int pasid_compat(const struct idev *idev, uint32_t pasid, const struct hwpt *hwpt)
 {
-	(void)hwpt;
-	return -EINVAL;
+	if (!pasid)
+		return !hwpt->pasid_compat && idev->pasids ? -EINVAL : 0;
+	if (!hwpt->pasid_compat)
+		return -EINVAL;
+	if (idev->hwpt && !idev->hwpt->pasid_compat)
+		return -EINVAL;
+	return 0;
+}
+
+/* The IOMMU core and driver: a domain of another IOMMU is refused, and a
+ * PASID the device cannot issue. */
+static int driver_attach(struct idev *idev, uint32_t pasid, struct hwpt *hwpt,
+			 struct hwpt *old)
+{
+	const struct iommu_model *m = idev->model;
+
+	if (hwpt && hwpt->model && hwpt->model != m)
+		return -EINVAL;
+	if (pasid && idev->max_pasids && pasid >= idev->max_pasids)
+		return -EINVAL;
+	if (m->drv && m->drv->attach)
+		return m->drv->attach(idev, pasid, hwpt, old);
+	/* Models without PASID support: the functions have no PASID capability. */
+	return pasid && hwpt ? -EINVAL : 0;
+}
+
+/* iommufd_hwpt_attach_device / _replace_device. */
+static int hwpt_takes(struct idev *idev, uint32_t pasid, struct hwpt *hwpt, struct hwpt *old)
+{
+	int rc = pasid_compat(idev, pasid, hwpt);
+
+	if (rc || idev_noiommu(idev))
+		return rc;
+	return driver_attach(idev, pasid, hwpt, old);
+}
+
+/* Faults still queued for what the device had attached there are answered
+ * INVALID when it leaves. */
+static void leave(struct idev *idev, uint32_t pasid, struct hwpt *old)
+{
+	if (old->fault)
+		fault_auto_respond(old->fault, idev, pasid);
 }
 
 /* ---- attach, replace, detach ---- */
@@ -113,22 +235,26 @@ typedef int (*attach_fn)(struct idev *idev, uint32_t pasid, struct hwpt *hwpt,
 static int do_attach(struct idev *idev, uint32_t pasid, struct hwpt *hwpt,
 		     struct hwpt **old)
 {
+	struct ioas *ioas = hwpt_paging_of(hwpt)->ioas;
+	bool resv = reserves(idev, pasid, hwpt);
 	int rc;
 
 	*old = NULL;
-	if (pasid)
-		return pasid_refusal(hwpt);
-	if (idev->hwpt)
+	if (idev_attached(idev, pasid))
 		return -EBUSY;
-	rc = reserve(idev, hwpt->ioas);
-	if (rc)
-		return rc;
-	rc = domain_accepts(idev, hwpt);
+	if (resv) {
+		rc = reserve(idev, ioas);
+		if (rc)
+			return rc;
+	}
+	rc = hwpt_takes(idev, pasid, hwpt, NULL);
+	if (!rc)
+		rc = record(idev, pasid, hwpt);
 	if (rc) {
-		unreserve(idev, hwpt->ioas);
+		if (resv)
+			unreserve(idev, ioas);
 		return rc;
 	}
-	idev->hwpt = hwpt;
 	hwpt->obj.users++;
 	return 0;
 }
@@ -136,30 +262,34 @@ static int do_attach(struct idev *idev, uint32_t pasid, struct hwpt *hwpt,
 static int do_replace(struct idev *idev, uint32_t pasid, struct hwpt *hwpt,
 		      struct hwpt **old)
 {
-	struct hwpt *cur = idev->hwpt;
+	struct hwpt *cur = idev_attached(idev, pasid);
+	struct ioas *cur_ioas, *new_ioas;
 	bool moves;
 	int rc;
 
 	*old = NULL;
-	if (pasid || !cur)
+	if (!cur)
 		return -EINVAL;
 	if (hwpt == cur)
 		return 0;
-	moves = hwpt->ioas != cur->ioas;
+	cur_ioas = reserves(idev, pasid, cur) ? cur->ioas : NULL;
+	new_ioas = reserves(idev, pasid, hwpt) ? hwpt->ioas : NULL;
+	moves = new_ioas && new_ioas != cur_ioas;
 	if (moves) {
-		rc = reserve(idev, hwpt->ioas);
+		rc = reserve(idev, new_ioas);
 		if (rc)
 			return rc;
 	}
-	rc = domain_accepts(idev, hwpt);
+	rc = hwpt_takes(idev, pasid, hwpt, cur);
 	if (rc) {
 		if (moves)
-			unreserve(idev, hwpt->ioas);
+			unreserve(idev, new_ioas);
 		return rc;
 	}
-	if (moves)
-		unreserve(idev, cur->ioas);
-	idev->hwpt = hwpt;
+	leave(idev, pasid, cur);
+	if (cur_ioas && cur_ioas != new_ioas)
+		unreserve(idev, cur_ioas);
+	record(idev, pasid, hwpt);
 	hwpt->obj.users++;
 	*old = cur;
 	return 0;
@@ -169,41 +299,20 @@ static int do_replace(struct idev *idev, uint32_t pasid, struct hwpt *hwpt,
 static int auto_new(struct idev *idev, uint32_t pasid, struct ioas *ioas, attach_fn fn,
 		    struct hwpt **out, struct hwpt **old)
 {
-	const struct iommu_model *m = idev_model(idev);
 	struct hwpt *hwpt;
 	int rc;
 
-	if (!m)
+	if (!idev->model)
 		return -ENODEV;
-	/* An attach reserves before the domain is filled, as the kernel's
-	 * immediate attach does; a replace fills first. */
-	if (fn == do_attach) {
-		if (pasid)
-			return -EINVAL;
-		if (idev->hwpt)
-			return -EBUSY;
-		rc = reserve(idev, ioas);
-		if (rc)
-			return rc;
-	}
-	rc = hwpt_paging_alloc(idev->ctx, ioas, m, 0, &hwpt);
+	rc = hwpt_paging_alloc(idev->ctx, ioas, idev, 0, NULL, &hwpt);
+	if (rc)
+		return rc;
+	rc = fn(idev, pasid, hwpt, old);
 	if (rc) {
-		if (fn == do_attach)
-			unreserve(idev, ioas);
+		hwpt_abort(idev->ctx, hwpt);
 		return rc;
 	}
 	hwpt->auto_domain = true;
-	if (fn == do_attach) {
-		idev->hwpt = hwpt;
-		hwpt->obj.users++;
-		*old = NULL;
-	} else {
-		rc = do_replace(idev, pasid, hwpt, old);
-		if (rc) {
-			hwpt_paging_abort(idev->ctx, hwpt);
-			return rc;
-		}
-	}
 	obj_finalize(idev->ctx, &hwpt->obj);
 	*out = hwpt;
 	return 0;
@@ -265,7 +374,7 @@ static int change_pt(struct idev *idev, uint32_t pasid, uint32_t *pt_id, attach_
 
 	if (!pt)
 		return -ENOENT;
-	if (pt->type == OBJ_HWPT_PAGING)
+	if (pt->type == OBJ_HWPT_PAGING || pt->type == OBJ_HWPT_NESTED)
 		rc = fn(idev, pasid, (struct hwpt *)pt, &old);
 	else if (pt->type == OBJ_IOAS)
 		rc = auto_domain(idev, pasid, (struct ioas *)pt, pt_id, fn, &old);
@@ -293,12 +402,15 @@ int idev_replace(struct idev *idev, uint32_t pasid, uint32_t *pt_id)
 
 void idev_detach(struct idev *idev, uint32_t pasid)
 {
-	struct hwpt *hwpt = idev->hwpt;
+	struct hwpt *hwpt = idev_attached(idev, pasid);
 
-	if (pasid || !hwpt)
+	if (!hwpt)
 		return;
-	idev->hwpt = NULL;
-	if (!noiommu(idev))
+	if (!idev_noiommu(idev))
+		driver_attach(idev, pasid, NULL, hwpt);
+	leave(idev, pasid, hwpt);
+	forget(idev, pasid);
+	if (reserves(idev, pasid, hwpt))
 		unreserve(idev, hwpt->ioas);
 	hwpt_put(idev->ctx, hwpt);
 	idev->obj.users--;
@@ -321,19 +433,40 @@ static int clear_user(struct iemu_proc *p, uint64_t addr, uint64_t len)
 	return 0;
 }
 
-static int hw_info_data(struct ucmd *u, const struct iommu_model *m)
+/* The model's information: its driver's, or the fixed one. */
+static int model_hw_info(const struct idev *idev, uint32_t *type, uint8_t *buf,
+			 uint32_t *len)
+{
+	const struct iommu_model *m = idev->model;
+
+	if (m->drv && m->drv->hw_info)
+		return m->drv->hw_info(idev, type, buf, len);
+	if (*type != IOMMU_HW_INFO_TYPE_DEFAULT && *type != m->hw_info_type)
+		return -EOPNOTSUPP;
+	*type = m->hw_info_type;
+	*len = m->hw_info_len < *len ? m->hw_info_len : *len;
+	memcpy(buf, m->hw_info, *len);
+	return 0;
+}
+
+static int hw_info_data(struct ucmd *u, const uint8_t *data, uint32_t len)
 {
 	struct iommu_hw_info *cmd = u->cmd;
-	uint32_t copy = cmd->data_len < m->hw_info_len ? cmd->data_len : m->hw_info_len;
+	uint32_t copy = cmd->data_len < len ? cmd->data_len : len;
 
-	if (copy && proc_write(u->caller, cmd->data_uptr, m->hw_info, copy))
+	if (copy && proc_write(u->caller, cmd->data_uptr, data, copy))
 		return -EFAULT;
 	/* The rest of a bigger buffer is zeroed. */
 	if (copy < cmd->data_len &&
 	    clear_user(u->caller, cmd->data_uptr + copy, cmd->data_len - copy))
 		return -EFAULT;
-	cmd->data_len = m->hw_info_len;
+	cmd->data_len = len;
 	return 0;
+}
+
+static uint8_t ilog2_u32(uint32_t v)
+{
+	return (uint8_t)(31 - __builtin_clz(v));
 }
 
 int get_hw_info_ioctl(struct ucmd *u)
@@ -342,7 +475,8 @@ int get_hw_info_ioctl(struct ucmd *u)
 	/* Choosing the type (FLAG_INPUT_TYPE) came with Linux 6.17. */
 	uint32_t supported = emu_kernel_at_least(u->ctx->emu, IEMU_KVER(6, 17)) ?
 				     IOMMU_HW_INFO_FLAG_INPUT_TYPE : 0;
-	const struct iommu_model *m;
+	uint8_t data[256];
+	uint32_t type, len = sizeof(data);
 	struct idev *idev;
 	int rc;
 
@@ -355,23 +489,23 @@ int get_hw_info_ioctl(struct ucmd *u)
 	idev = idev_find(u->ctx, cmd->dev_id);
 	if (!idev)
 		return -ENOENT;
-	if (noiommu(idev))
+	if (idev_noiommu(idev))
 		return -EOPNOTSUPP;
-	m = idev_model(idev);
-	if (cmd->in_data_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
-	    cmd->in_data_type != m->hw_info_type)
-		return -EOPNOTSUPP;
-	rc = hw_info_data(u, m);
+	type = cmd->in_data_type;
+	rc = model_hw_info(idev, &type, data, &len);
 	if (rc)
 		return rc;
-	cmd->out_data_type = m->hw_info_type;
+	rc = hw_info_data(u, data, len);
+	if (rc)
+		return rc;
+	cmd->out_data_type = type;
 	cmd->out_capabilities = 0;
-	if (m->geo.dirty_supported)
+	if (model_dirty_capable(idev->model, idev))
 		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
 	/* Conventional PCI functions have no ATS; reported since 6.18. */
-	if (emu_kernel_at_least(u->ctx->emu, IEMU_KVER(6, 18)))
+	if (idev->dev && emu_kernel_at_least(u->ctx->emu, IEMU_KVER(6, 18)))
 		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
-	cmd->out_max_pasid_log2 = 0;
+	cmd->out_max_pasid_log2 = idev->max_pasids ? ilog2_u32(idev->max_pasids) : 0;
 	return ucmd_respond(u, sizeof(*cmd));
 }
 

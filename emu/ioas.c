@@ -18,6 +18,7 @@
 #include "pages.h"
 #include "proc.h"
 #include "pt.h"
+#include "selftest.h"
 #include "ucmd.h"
 
 #define MAP_FLAGS \
@@ -218,6 +219,22 @@ int ioas_map_ioctl(struct ucmd *u)
 	return ucmd_respond(u, sizeof(*cmd));
 }
 
+/* Our own fd of the file to map: the selftest's dma-bufs first (the
+ * kernel tries dma_buf_get() before a memfd), then the caller's fd. */
+static int map_file_fd(struct ucmd *u, const struct iommu_ioas_map_file *cmd)
+{
+	int fd = -ENOENT;
+
+	if (u->ctx->emu->cfg.selftest_mock)
+		fd = selftest_dmabuf_memfd(u->ctx->emu, u->caller, cmd->fd, cmd->start,
+					   cmd->length);
+	if (fd != -ENOENT)
+		return fd;
+	fd = u->caller->ops->dup_fd ? u->caller->ops->dup_fd(u->caller->opaque, cmd->fd) :
+				      -EBADF;
+	return fd == -ENOENT ? -EBADF : fd;
+}
+
 int ioas_map_file_ioctl(struct ucmd *u)
 {
 	struct iommu_ioas_map_file *cmd = u->cmd;
@@ -239,10 +256,9 @@ int ioas_map_file_ioctl(struct ucmd *u)
 		return -EINVAL;
 	if (__builtin_add_overflow(cmd->start, cmd->length - 1, &last))
 		return -EOVERFLOW;
-	fd = u->caller->ops->dup_fd ? u->caller->ops->dup_fd(u->caller->opaque, cmd->fd) :
-				      -EBADF;
+	fd = map_file_fd(u, cmd);
 	if (fd < 0)
-		return fd == -EBADF || fd == -ENOENT ? -EBADF : fd;
+		return fd;
 	rc = pages_alloc_file(u->caller, fd, cmd->start, cmd->length,
 			      cmd->flags & IOMMU_IOAS_MAP_WRITEABLE, &pages,
 			      &start_byte);

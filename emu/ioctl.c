@@ -13,14 +13,18 @@
 #include <stddef.h>
 
 #include "compat.h"
+#include "eventq.h"
 #include "ctx.h"
 #include "emu.h"
 #include "hwpt.h"
 #include "idev.h"
 #include "ioas.h"
 #include "iommufd_emu/uapi/iommufd.h"
+#include "iommufd_emu/uapi/iommufd_test.h"
 #include "obj.h"
+#include "selftest.h"
 #include "ucmd.h"
+#include "viommu.h"
 
 #define offsetofend(type, member) \
 	(offsetof(type, member) + sizeof(((type *)0)->member))
@@ -78,14 +82,26 @@ static const struct ioctl_op ops[] = {
 	   struct iommu_hwpt_get_dirty_bitmap, data, IEMU_KVER(6, 7)),
 	OP(IOMMU_HWPT_INVALIDATE, hwpt_invalidate_ioctl, struct iommu_hwpt_invalidate,
 	   __reserved, IEMU_KVER(6, 8)),
+	OP(IOMMU_FAULT_QUEUE_ALLOC, fault_alloc_ioctl, struct iommu_fault_alloc,
+	   out_fault_fd, IEMU_KVER(6, 11)),
 	/* 6.12 LTS ends its table at IOMMU_FAULT_QUEUE_ALLOC (0x8e): later
 	 * numbers go to the VFIO compatibility handler and give ENOTTY. */
 	OP(IOMMU_IOAS_MAP_FILE, ioas_map_file_ioctl, struct iommu_ioas_map_file,
 	   iova, IEMU_KVER(6, 13)),
+	OP(IOMMU_VIOMMU_ALLOC, viommu_alloc_ioctl, struct iommu_viommu_alloc,
+	   out_viommu_id, IEMU_KVER(6, 13)),
+	OP(IOMMU_VDEVICE_ALLOC, vdevice_alloc_ioctl, struct iommu_vdevice_alloc,
+	   virt_id, IEMU_KVER(6, 13)),
 	OP(IOMMU_IOAS_CHANGE_PROCESS, ioas_change_process_ioctl,
 	   struct iommu_ioas_change_process, __reserved, IEMU_KVER(6, 14)),
+	OP(IOMMU_VEVENTQ_ALLOC, veventq_alloc_ioctl, struct iommu_veventq_alloc,
+	   out_veventq_fd, IEMU_KVER(6, 15)),
+	OP(IOMMU_HW_QUEUE_ALLOC, hw_queue_alloc_ioctl, struct iommu_hw_queue_alloc,
+	   length, IEMU_KVER(6, 17)),
 	OP(IOMMU_IOAS_NOIOMMU_GET_PA, noiommu_get_pa_ioctl,
 	   struct iommu_ioas_noiommu_get_pa, out_phys, IEMU_KVER(7, 0)),
+	/* Only in test builds (CONFIG_IOMMUFD_TEST): see table_end(). */
+	OP(IOMMU_TEST_CMD, selftest_ioctl, struct iommu_test_cmd, last, IEMU_KVER(6, 2)),
 };
 
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
@@ -100,8 +116,11 @@ static unsigned int table_end(const struct iemu *emu)
 		end = IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA + 1;
 	else if (emu_kernel_at_least(emu, IEMU_KVER(6, 11)))
 		end = IOMMUFD_CMD_FAULT_QUEUE_ALLOC + 1;
+	/* A test build's table reaches IOMMU_TEST_CMD. */
+	if (emu->cfg.selftest_mock)
+		return IOMMUFD_CMD_TEST + 1;
 	for (unsigned int i = 0; i < NOPS; i++)
-		if (ops[i].fn && emu->cfg.kernel >= ops[i].since &&
+		if (ops[i].fn && ops[i].cmd != IOMMU_TEST_CMD && emu->cfg.kernel >= ops[i].since &&
 		    IOMMUFD_CMD_BASE + i + 1 > end)
 			end = IOMMUFD_CMD_BASE + i + 1;
 	return end;
@@ -128,6 +147,12 @@ long iommufd_ioctl(struct iemu_ctx *ctx, struct iemu_proc *caller,
 		struct iommu_hwpt_get_dirty_bitmap get_dirty;
 		struct iommu_hwpt_invalidate invalidate;
 		struct iommu_ioas_noiommu_get_pa get_pa;
+		struct iommu_fault_alloc fault_alloc;
+		struct iommu_viommu_alloc viommu_alloc;
+		struct iommu_vdevice_alloc vdevice_alloc;
+		struct iommu_veventq_alloc veventq_alloc;
+		struct iommu_hw_queue_alloc hw_queue_alloc;
+		struct iommu_test_cmd test;
 	} buf;
 	struct ucmd u = { .ctx = ctx, .caller = caller, .ubuffer = arg, .cmd = &buf };
 	unsigned int nr = _IOC_NR(cmd);

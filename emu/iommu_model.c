@@ -37,6 +37,7 @@ const struct iommu_model vtd_model = {
 	.hw_info_len = sizeof(vtd_info),
 	.resv_start = 0xfee00000ULL,
 	.resv_last = 0xfeefffffULL,
+	.nesting_op = true,
 };
 
 /* The AMDv1 format Linux uses for it maps every power of two from 4K. */
@@ -50,3 +51,10 @@ const struct iommu_model swpt_model = {
 	},
 	.hw_info_type = IOMMU_HW_INFO_TYPE_NONE,
 };
+
+bool model_dirty_capable(const struct iommu_model *m, const struct idev *idev)
+{
+	if (m->drv && m->drv->dirty_capable)
+		return m->drv->dirty_capable(idev);
+	return m->geo.dirty_supported;
+}

@@ -86,9 +86,11 @@ static uint64_t area_last_index(const struct area *a)
 	return (a->start_byte + (a->last - a->iova)) / PAGE_SIZE;
 }
 
+/* Where the area's first byte is in physical memory: domains with pages
+ * smaller than PAGE_SIZE map IOVAs that start inside a page. */
 static uint64_t area_pa(const struct area *a)
 {
-	return a->pages->phys + (a->start_byte & ~(PAGE_SIZE - 1));
+	return a->pages->phys + a->start_byte;
 }
 
 /* ---- domains mirror the areas ---- */
@@ -591,8 +593,13 @@ static int split_area(struct iopt *iopt, struct area *a, uint64_t iova)
 
 	if (iova == a->iova || iova == a->last)
 		return 0;
+	if (a->prevent_access)
+		return -EBUSY;
 	if ((new_start & (align - 1)) ||
 	    ((a->start_byte + (new_start - a->iova)) & (align - 1)))
+		return -EINVAL;
+	/* Access pins are not split (the kernel keeps too little to split them). */
+	if (a->num_accesses)
 		return -EINVAL;
 	/* Not where a domain may hold a large page over the cut. */
 	if (a->pinned && !iopt->disable_large_pages)

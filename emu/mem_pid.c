@@ -12,6 +12,7 @@
  * reused across requests.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,20 @@ static int pid_vma_at(void *opaque, uint64_t addr, struct iemu_vma *out)
 	return vma_query(m->maps_fd, addr, out);
 }
 
+static uint64_t pid_caps(void *opaque)
+{
+	struct mem_pid *m = opaque;
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = m->pid,
+	};
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return (uint64_t)data[1].effective << 32 | data[0].effective;
+}
+
 static int pid_dup_fd(void *opaque, int fd)
 {
 	struct mem_pid *m = opaque;
@@ -169,6 +184,7 @@ static const struct iemu_proc_ops mem_pid_ops = {
 	.write = pid_write,
 	.vma_at = pid_vma_at,
 	.dup_fd = pid_dup_fd,
+	.caps = pid_caps,
 	.memlock_limit = pid_memlock_limit,
 	.mlocked_pages = pid_mlocked_pages,
 	.release = pid_release,

@@ -246,6 +246,12 @@ static uint64_t self_mlocked_pages(void *opaque)
 	return kb / 4;
 }
 
+static uint64_t self_caps(void *opaque)
+{
+	(void)opaque;
+	return proc_own_caps();
+}
+
 const struct iemu_proc_ops mem_self_ops = {
 	.read = self_read,
 	.write = self_write,
@@ -255,4 +261,5 @@ const struct iemu_proc_ops mem_self_ops = {
 	.mlocked_pages = self_mlocked_pages,
 	.release = mem_self_release,
 	.copy = self_copy,
+	.caps = self_caps,
 };

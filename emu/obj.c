@@ -17,6 +17,13 @@ static void (*const destroy_ops[OBJ_TYPES])(struct iemu_ctx *, struct obj *) = {
 	[OBJ_HWPT_PAGING] = hwpt_destroy,
 	[OBJ_DEVICE] = idev_destroy,
 	[OBJ_ACCESS] = access_obj_destroy,
+	[OBJ_HWPT_NESTED] = hwpt_destroy,
+	[OBJ_FAULT] = eventq_destroy,
+	[OBJ_VIOMMU] = viommu_destroy,
+	[OBJ_VDEVICE] = vdevice_destroy,
+	[OBJ_VEVENTQ] = eventq_destroy,
+	[OBJ_HW_QUEUE] = hw_queue_destroy,
+	[OBJ_SELFTEST] = selftest_obj_destroy,
 };
 
 static int grow_slots(struct iemu_ctx *ctx, uint32_t id)
@@ -85,13 +92,25 @@ struct obj *obj_find(struct iemu_ctx *ctx, uint32_t id, enum obj_type type)
 	return obj;
 }
 
-static void destroy(struct iemu_ctx *ctx, struct obj *obj)
+static void unlink_obj(struct iemu_ctx *ctx, struct obj *obj)
 {
 	ctx->slots[obj->id] = NULL;
 	ctx->nobjs--;
-	idalloc_put(&ctx->ids, obj->id);
 	if (ctx->vfio_ioas == (struct ioas *)obj)
 		ctx->vfio_ioas = NULL;
+}
+
+static void destroy(struct iemu_ctx *ctx, struct obj *obj)
+{
+	unlink_obj(ctx, obj);
+	idalloc_put(&ctx->ids, obj->id);
+	destroy_ops[obj->type](ctx, obj);
+	free(obj);
+}
+
+void obj_tombstone(struct iemu_ctx *ctx, struct obj *obj)
+{
+	unlink_obj(ctx, obj);
 	destroy_ops[obj->type](ctx, obj);
 	free(obj);
 }

@@ -19,6 +19,13 @@ enum obj_type {
 	OBJ_HWPT_PAGING,
 	OBJ_DEVICE,
 	OBJ_ACCESS,
+	OBJ_HWPT_NESTED,
+	OBJ_FAULT,
+	OBJ_VIOMMU,
+	OBJ_VDEVICE,
+	OBJ_VEVENTQ,
+	OBJ_HW_QUEUE,
+	OBJ_SELFTEST,
 	OBJ_TYPES,
 };
 
@@ -44,6 +51,11 @@ struct obj *obj_find(struct iemu_ctx *ctx, uint32_t id, enum obj_type type);
 /* IOMMU_DESTROY: -ENOENT, -EBUSY while anything else holds it. */
 int obj_remove(struct iemu_ctx *ctx, uint32_t id);
 
+/* Destroy an object some other object's destruction takes with it (its
+ * users count must be back to 1), leaving its id unusable until the
+ * context closes, as the kernel's tombstone. */
+void obj_tombstone(struct iemu_ctx *ctx, struct obj *obj);
+
 /* Destroy everything, leaves first, as the kernel's release. */
 void obj_release_all(struct iemu_ctx *ctx);
 
@@ -56,5 +68,10 @@ void ioas_destroy(struct iemu_ctx *ctx, struct obj *obj);
 void hwpt_destroy(struct iemu_ctx *ctx, struct obj *obj);
 void idev_destroy(struct iemu_ctx *ctx, struct obj *obj);
 void access_obj_destroy(struct iemu_ctx *ctx, struct obj *obj);
+void eventq_destroy(struct iemu_ctx *ctx, struct obj *obj);
+void viommu_destroy(struct iemu_ctx *ctx, struct obj *obj);
+void vdevice_destroy(struct iemu_ctx *ctx, struct obj *obj);
+void hw_queue_destroy(struct iemu_ctx *ctx, struct obj *obj);
+void selftest_obj_destroy(struct iemu_ctx *ctx, struct obj *obj);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "cover.h"
 #include "emu.h"
+#include "pageid.h"
 #include "proc.h"
 
 #ifndef HUGETLBFS_MAGIC
@@ -68,12 +69,18 @@ int pages_alloc_file(struct iemu_proc *caller, int fd, uint64_t start,
 {
 	uint64_t down = start & ~(PAGE_SIZE - 1);
 	int rc = pages_new(caller, start - down, length, writable, out);
+	struct stat st;
 
 	if (rc)
 		return rc;
+
 	(*out)->type = PAGES_FILE;
 	(*out)->fd = fd;
 	(*out)->start = down;
+	if (!fstat(fd, &st)) {
+		(*out)->dev = st.st_dev;
+		(*out)->ino = st.st_ino;
+	}
 	*start_byte = start - down;
 	return 0;
 }
@@ -112,7 +119,8 @@ static int vma_pinnable(const struct iemu_vma *v, bool write)
 }
 
 /* Remember a region the pins went through (each once). */
-static void remember(struct pages *p, const struct iemu_vma *v)
+
+static void remember_locked(struct pages *p, const struct iemu_vma *v)
 {
 	struct iemu_vma *bigger;
 
@@ -129,6 +137,15 @@ static void remember(struct pages *p, const struct iemu_vma *v)
 		p->vmas_cap = cap;
 	}
 	p->vmas[p->nvmas++] = *v;
+}
+
+static void remember(struct pages *p, const struct iemu_vma *v)
+{
+	pthread_mutex_t *lock = &p->source->emu->pins_lock;
+
+	pthread_mutex_lock(lock);
+	remember_locked(p, v);
+	pthread_mutex_unlock(lock);
 }
 
 static int check_user(void *arg, uint64_t first, uint64_t last)
@@ -206,15 +223,22 @@ int pages_pin(struct pages *p, uint64_t first, uint64_t last)
 			physmem_free(&emu->phys, p->phys);
 		return rc;
 	}
+	pthread_mutex_lock(&emu->pins_lock);
 	cover_add(&p->pinned, first, last);
 	p->npinned += fresh;
+	pthread_mutex_unlock(&emu->pins_lock);
 	atomic_fetch_add(&emu->pinned, fresh);
 	return 0;
 }
 
 void pages_unpin(struct pages *p, uint64_t first, uint64_t last)
 {
-	uint64_t freed = cover_sub(&p->pinned, first, last);
+	pthread_mutex_t *lock = &p->source->emu->pins_lock;
+	uint64_t freed;
+
+	pthread_mutex_lock(lock);
+	freed = cover_sub(&p->pinned, first, last);
+	pthread_mutex_unlock(lock);
 
 	account_uncharge(p->source, p->account, freed);
 	p->npinned -= freed;
@@ -245,8 +269,78 @@ int pages_region_check(struct pages *p, uint64_t off, struct iemu_vma *was,
 
 void pages_set_source(struct pages *p, struct iemu_proc *proc)
 {
-	struct iemu_proc *old = p->source;
+	pthread_mutex_t *lock = &proc->emu->pins_lock;
+	struct iemu_proc *old;
 
+	pthread_mutex_lock(lock);
+	old = p->source;
 	p->source = iemu_proc_get(proc);
+	pthread_mutex_unlock(lock);
 	iemu_proc_put(old);
+}
+
+bool pages_is_pinned(const struct pages *p, uint64_t idx)
+{
+	struct imap_entry e;
+
+	return imap_find(&p->pinned, idx, &e);
+}
+
+static int file_rw(struct pages *p, uint64_t off, void *buf, uint64_t n, bool write)
+{
+	struct stat st;
+	ssize_t done;
+
+	/* Past the end of the file there is nothing (memfd_pin_folios says
+	 * EINVAL): a write there must not grow the caller's file. */
+	if (fstat(p->fd, &st) || p->start + off + n > (uint64_t)st.st_size)
+		return -EINVAL;
+	done = write ? pwrite(p->fd, buf, n, (off_t)(p->start + off)) :
+		       pread(p->fd, buf, n, (off_t)(p->start + off));
+	return done == (ssize_t)n ? 0 : -EFAULT;
+}
+
+static int proc_rw(struct iemu_proc *proc, uint64_t addr, void *buf, uint64_t n, bool write)
+{
+	return write ? proc_write(proc, addr, buf, n) : proc_read(proc, addr, buf, n);
+}
+
+/* The process that pinned shared memory is gone, but the memory lives on
+ * while another process maps it (as the kernel's pinned pages would):
+ * reach it there, a region at a time. */
+static int shared_rw(struct pages *p, uint64_t off, uint8_t *buf, uint64_t n, bool write)
+{
+	while (n) {
+		struct iemu_proc *other;
+		struct iemu_vma v;
+		struct pageid id;
+		uint64_t va, chunk;
+		int rc;
+
+		if (pageid_of_pages(p, off, &id) || !id.ino)
+			return -EFAULT;
+		other = pageid_find_mapper(p->source->emu, &id, p->source, &v);
+		if (!other)
+			return -EFAULT;
+		va = v.start + (id.page << PAGE_SHIFT) - v.pgoff + (p->uptr + off) % PAGE_SIZE;
+		chunk = v.end - va < n ? v.end - va : n;
+		rc = proc_rw(other, va, buf, chunk, write);
+		iemu_proc_put(other);
+		if (rc)
+			return rc;
+		off += chunk;
+		buf += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+int pages_rw(struct pages *p, uint64_t off, void *buf, uint64_t n, bool write)
+{
+	if (p->type == PAGES_FILE)
+		return file_rw(p, off, buf, n, write);
+	if (!atomic_load(&p->source->exited) &&
+	    !proc_rw(p->source, p->uptr + off, buf, n, write))
+		return 0;
+	return shared_rw(p, off, buf, n, write);
 }

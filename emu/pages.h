@@ -31,6 +31,7 @@ struct pages {
 	enum pages_type type;
 	uint64_t uptr;        /* USER: page-aligned address of page 0 */
 	int fd;               /* FILE: the emulator's own fd of the file */
+	uint64_t dev, ino;    /* FILE: which file it is */
 	uint64_t start;       /* FILE: page-aligned file offset of page 0 */
 	uint64_t npages;
 	bool writable;
@@ -73,6 +74,15 @@ void pages_unpin(struct pages *p, uint64_t first, uint64_t last);
  * (remapped: other bounds or permissions); *was and *now describe it. */
 int pages_region_check(struct pages *p, uint64_t off, struct iemu_vma *was,
 		       struct iemu_vma *now);
+
+/* Copy n bytes at byte off of the page set to or from buf: 0, -EFAULT
+ * (the memory cannot be reached: unmapped, or its process gone and no
+ * other maps it shared). */
+int pages_rw(struct pages *p, uint64_t off, void *buf, uint64_t n, bool write);
+
+/* Whether page index idx is pinned.  The caller holds the emulator's pin
+ * lock (emu_pins_lock) or the page set's context lock. */
+bool pages_is_pinned(const struct pages *p, uint64_t idx);
 
 /* Hand the page set's accounting to another process (CHANGE_PROCESS). */
 void pages_set_source(struct pages *p, struct iemu_proc *proc);

@@ -95,3 +95,19 @@ bool physmem_resolve(struct physmem *pm, uint64_t pa, void **owner,
 	pthread_mutex_unlock(&pm->lock);
 	return found;
 }
+
+unsigned int physmem_count_owners(struct physmem *pm, bool (*fn)(void *arg, void *owner),
+				  void *arg)
+{
+	struct imap_iter it;
+	struct imap_entry e;
+	unsigned int n = 0;
+	bool more;
+
+	pthread_mutex_lock(&pm->lock);
+	for (more = imap_iter_first(&pm->extents, 0, UINT64_MAX, &it, &e); more;
+	     more = imap_iter_next(&it, &e))
+		n += fn(arg, (void *)(uintptr_t)e.val);
+	pthread_mutex_unlock(&pm->lock);
+	return n;
+}

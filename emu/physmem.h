@@ -45,4 +45,8 @@ void physmem_unlock(struct physmem *pm);
 bool physmem_resolve_locked(struct physmem *pm, uint64_t pa, void **owner,
 			    uint64_t *offset, uint64_t *avail);
 
+/* How many owners of extents fn accepts (called under the lock). */
+unsigned int physmem_count_owners(struct physmem *pm, bool (*fn)(void *arg, void *owner),
+				  void *arg);
+
 #endif

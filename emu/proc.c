@@ -125,6 +125,16 @@ void iemu_proc_put(struct iemu_proc *proc)
 void iemu_proc_set_caps(struct iemu_proc *proc, uint64_t caps)
 {
 	atomic_store(&proc->caps, caps);
+	atomic_store(&proc->caps_fixed, true);
+}
+
+bool proc_capable(const struct iemu_proc *p, unsigned int cap)
+{
+	uint64_t caps = atomic_load(&p->caps);
+
+	if (!atomic_load(&p->caps_fixed) && p->ops->caps)
+		caps = p->ops->caps(p->opaque);
+	return ((caps | p->emu->cfg.add_caps) >> cap) & 1;
 }
 
 void iemu_proc_set_memlock(struct iemu_proc *proc, uint64_t bytes)
@@ -143,6 +153,28 @@ void iemu_proc_stats(struct iemu_proc *proc, struct iemu_proc_stats *out)
 	out->locked_vm = proc->locked_vm;
 	out->pinned_vm = proc->pinned_vm;
 	pthread_mutex_unlock(&proc->emu->lock);
+}
+
+pid_t iemu_proc_pid(const struct iemu_proc *proc)
+{
+	return proc->pid;
+}
+
+int iemu_pid_stats(struct iemu *emu, pid_t pid, struct iemu_proc_stats *out)
+{
+	int rc = -ESRCH;
+
+	*out = (struct iemu_proc_stats){ 0 };
+	pthread_mutex_lock(&emu->lock);
+	for (struct iemu_proc *p = emu->procs; p; p = p->next) {
+		if (p->pid != pid)
+			continue;
+		out->locked_vm += p->locked_vm;
+		out->pinned_vm += p->pinned_vm;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&emu->lock);
+	return rc;
 }
 
 uint64_t proc_memlock_pages(struct iemu_proc *p)

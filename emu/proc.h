@@ -22,6 +22,7 @@ struct iemu_proc {
 	pid_t pid;
 	uid_t uid;
 	_Atomic uint64_t caps;
+	atomic_bool caps_fixed;  /* iemu_proc_set_caps: caps, not the live ones */
 	_Atomic uint64_t memlock_override;
 	atomic_bool exited;
 	const struct iemu_proc_ops *ops;
@@ -33,10 +34,8 @@ struct iemu_proc {
 };
 
 /* Whether the process holds capability cap. */
-static inline bool proc_capable(const struct iemu_proc *p, unsigned int cap)
-{
-	return (atomic_load(&p->caps) >> cap) & 1;
-}
+/* Whether the process holds capability cap (with the emulator's added ones). */
+bool proc_capable(const struct iemu_proc *p, unsigned int cap);
 
 /* RLIMIT_MEMLOCK in pages, as task_rlimit() >> PAGE_SHIFT. */
 uint64_t proc_memlock_pages(struct iemu_proc *p);

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* PROCMAP_QUERY of <linux/fs.h> 6.11+, defined here for older headers. */
@@ -126,21 +127,28 @@ static int query_ioctl(int fd, uint64_t addr, struct iemu_vma *out)
 	out->end = q.vma_end;
 	out->flags = flags_from_query(q.vma_flags);
 	out->kind = classify(q.inode, q.vma_name_size ? name : "");
+	out->dev = makedev(q.dev_major, q.dev_minor);
+	out->ino = q.inode;
+	out->pgoff = q.vma_offset;
 	return 0;
 }
 
 /* Parse one maps line: "start-end perms offset dev inode [name]". */
 static bool parse_line(char *line, struct iemu_vma *out)
 {
-	uint64_t start, end, inode;
+	uint64_t start, end, inode, pgoff;
+	unsigned int major, minor;
 	char perms[8];
 	int name_at = 0;
 
-	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %" SCNu64 " %n",
-		   &start, &end, perms, &inode, &name_at) < 4)
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n",
+		   &start, &end, perms, &pgoff, &major, &minor, &inode, &name_at) < 7)
 		return false;
 	out->start = start;
 	out->end = end;
+	out->dev = makedev(major, minor);
+	out->ino = inode;
+	out->pgoff = pgoff;
 	out->flags = (perms[0] == 'r' ? IEMU_VMA_READ : 0) |
 		     (perms[1] == 'w' ? IEMU_VMA_WRITE : 0) |
 		     (perms[2] == 'x' ? IEMU_VMA_EXEC : 0) |

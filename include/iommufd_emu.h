@@ -52,6 +52,10 @@ struct iemu_config {
 	unsigned int kernel;
 	/* Serve the IOMMU_TEST_CMD selftest protocol (off, as in the kernel). */
 	bool selftest_mock;
+	/* Capabilities every process has on top of its own (bit n =
+	 * capability n): to run what needs root, such as the kernel's
+	 * selftests, without it. */
+	uint64_t add_caps;
 };
 
 /* Create an emulator; cfg may be NULL for the defaults. */
@@ -82,6 +86,12 @@ struct iemu_vma {
 	uint64_t end;
 	unsigned int flags;
 	enum iemu_vma_kind kind;
+	/* The file behind it (ino 0: none, anonymous memory) and the file
+	 * offset of start: shared mappings of one file offset are the same
+	 * physical memory in every process. */
+	uint64_t dev;         /* makedev(major, minor) */
+	uint64_t ino;
+	uint64_t pgoff;       /* in bytes */
 };
 
 /* How to reach a process.  read/write/vma_at are required. */
@@ -106,6 +116,10 @@ struct iemu_proc_ops {
 	/* Copy len bytes from src to dst inside the process, the fast path of
 	 * a device's memory-to-memory DMA (optional): 0 or -EFAULT. */
 	int (*copy)(void *opaque, uint64_t dst, uint64_t src, size_t len);
+	/* The process's effective capabilities now (optional; else those of
+	 * iemu_proc_desc): asked at each check, as capable() looks at the
+	 * current credentials, which the process may have changed. */
+	uint64_t (*caps)(void *opaque);
 };
 
 struct iemu_proc_desc {
@@ -129,11 +143,15 @@ IEMU_API int iemu_proc_open_pid(struct iemu *emu, pid_t pid,
 IEMU_API int iemu_proc_create(struct iemu *emu, const struct iemu_proc_desc *desc,
 		     struct iemu_proc **out);
 
+/* The process's id. */
+IEMU_API pid_t iemu_proc_pid(const struct iemu_proc *proc);
+
 /* Take and drop references. */
 IEMU_API struct iemu_proc *iemu_proc_get(struct iemu_proc *proc);
 IEMU_API void iemu_proc_put(struct iemu_proc *proc);
 
-/* Replace the effective capabilities the checks see (bit n = capability n). */
+/* Replace the effective capabilities the checks see (bit n = capability n),
+ * from now on instead of the process's own. */
 IEMU_API void iemu_proc_set_caps(struct iemu_proc *proc, uint64_t caps);
 
 /* Use this RLIMIT_MEMLOCK (bytes) instead of the process's own;
@@ -162,6 +180,10 @@ struct iemu_proc_stats {
 	uint64_t pinned_vm; /* pinned by any mode */
 };
 IEMU_API void iemu_proc_stats(struct iemu_proc *proc, struct iemu_proc_stats *out);
+
+/* The same for every process object of pid (its VmLck and VmPin as the
+ * emulator adds to them): 0, or -ESRCH (none) with zeros. */
+IEMU_API int iemu_pid_stats(struct iemu *emu, pid_t pid, struct iemu_proc_stats *out);
 
 /* Pages charged to a user in per-user mode (the kernel's user->locked_vm). */
 IEMU_API uint64_t iemu_user_locked_pages(struct iemu *emu, uid_t uid);
@@ -289,6 +311,74 @@ typedef int (*iemu_fd_resolver)(void *opaque, struct iemu_proc *caller, int fd,
 				struct iemu_ctx **out);
 IEMU_API void iemu_set_fd_resolver(struct iemu *emu, iemu_fd_resolver fn,
 				   void *opaque);
+
+/* ---- anonymous files: the fds some ioctls return ---- */
+
+/* IOMMU_FAULT_QUEUE_ALLOC, IOMMU_VEVENTQ_ALLOC and the selftest's
+ * CREATE_ACCESS and DMABUF_GET hand the caller a new file, an anonymous
+ * inode in the kernel ("[iommufd-pgfault]", ...).  The emulator creates a
+ * struct iemu_anon and asks the front end to give the caller an fd number
+ * for it.  Every function here takes the emulator's locks as needed. */
+struct iemu_anon;
+
+/* The kernel's anon inode name of the file ("[iommufd-pgfault]"). */
+IEMU_API const char *iemu_anon_name(const struct iemu_anon *f);
+
+/* read(2) and write(2) on the file, through a buffer of the caller's:
+ * bytes done or a negative errno value (-ESPIPE when off is not 0). */
+IEMU_API ssize_t iemu_anon_read(struct iemu_anon *f, void *buf, size_t len, uint64_t off);
+IEMU_API ssize_t iemu_anon_write(struct iemu_anon *f, const void *buf, size_t len,
+				 uint64_t off);
+
+/* poll(2): a mask of POLLIN, POLLRDNORM and POLLOUT. */
+IEMU_API unsigned int iemu_anon_poll(struct iemu_anon *f);
+
+/* Call fn (on any thread) whenever what poll answers may have changed;
+ * NULL to stop. */
+typedef void (*iemu_anon_notify_fn)(void *opaque);
+IEMU_API void iemu_anon_set_notify(struct iemu_anon *f, iemu_anon_notify_fn fn,
+				   void *opaque);
+
+/* Take and drop references.  The fd the installer hands out is one
+ * reference; dropping the last is the file's release (the last close). */
+IEMU_API struct iemu_anon *iemu_anon_get(struct iemu_anon *f);
+IEMU_API void iemu_anon_put(struct iemu_anon *f);
+
+/* Front ends: install gives caller an fd number for a new file, taking a
+ * reference (iemu_anon_get) for it: the number (>= 0) or a negative errno.
+ * withdraw undoes an install whose ioctl then failed, dropping that
+ * reference.  resolve turns an fd number of caller back into the file, with
+ * a reference taken: 0, -EBADF (no such fd) or -EBADFD (not such a file).
+ * Without handlers, numbers come from a table of the emulator's, starting
+ * at IEMU_ANON_FD_BASE, for in-process callers (iemu_anon_lookup). */
+struct iemu_anon_handlers {
+	int (*install)(void *opaque, struct iemu_proc *caller, struct iemu_anon *f);
+	void (*withdraw)(void *opaque, struct iemu_proc *caller, int fd);
+	int (*resolve)(void *opaque, struct iemu_proc *caller, int fd,
+		       struct iemu_anon **out);
+};
+IEMU_API void iemu_set_anon_handlers(struct iemu *emu, const struct iemu_anon_handlers *h,
+				     void *opaque);
+
+#define IEMU_ANON_FD_BASE (1 << 30)
+
+/* In-process: the file behind a number the table handed out, with a
+ * reference taken, or NULL.  iemu_anon_close drops the table's reference,
+ * as close(2) of the fd would. */
+IEMU_API struct iemu_anon *iemu_anon_lookup(struct iemu *emu, int fd);
+IEMU_API int iemu_anon_close(struct iemu *emu, int fd);
+
+/* ---- mmap of the iommufd (vIOMMU pages a driver exposes to userspace) ---- */
+
+/* mmap(2) of length bytes of the iommufd at offset: checks it as the kernel
+ * does (-EINVAL: length not page aligned or the mapping not shared; -EPERM:
+ * executable; -ENXIO: not exactly one region the context offers), copies
+ * the region's contents into caller's memory at addr (where the caller
+ * mapped length bytes of shared memory) and holds the region's owner busy
+ * until iemu_ctx_munmap with the same offset and length. */
+IEMU_API int iemu_ctx_mmap(struct iemu_ctx *ctx, struct iemu_proc *caller, uint64_t offset,
+			   uint64_t length, bool shared, bool exec, uint64_t addr);
+IEMU_API void iemu_ctx_munmap(struct iemu_ctx *ctx, uint64_t offset, uint64_t length);
 
 /* ---- devices: VFIO cdevs in front of emulated PCI functions ---- */
 
