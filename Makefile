@@ -31,7 +31,8 @@ VERSION := 0.1.0
 LIB_SRC := $(wildcard emu/*.c) $(wildcard mockdev/*.c)
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 # The command: the FUSE front end over the library's public API.
-CMD_SRC := $(filter-out emu/fuse/preload.c,$(wildcard emu/fuse/*.c))
+PRELOAD_SRC := emu/fuse/preload.c emu/fuse/preload_fds.c
+CMD_SRC := $(filter-out $(PRELOAD_SRC),$(wildcard emu/fuse/*.c))
 CMD_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CMD_SRC))
 CMD_BIN := $(BUILD)/iommufd-emu
 PRELOAD_LIB := $(BUILD)/libiommufd-emu-preload.so
@@ -82,10 +83,10 @@ $(CMD_BIN): $(CMD_OBJ) $(STATIC_LIB)
 	@$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(STATIC_LIB) $(FUSE_LIBS) $(LDLIBS)
 
 # Never sanitized: it is loaded into arbitrary programs.
-$(PRELOAD_LIB): emu/fuse/preload.c
+$(PRELOAD_LIB): $(PRELOAD_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -shared -o $@ $< -ldl
+	@$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -shared -o $@ $(PRELOAD_SRC) -ldl -lpthread
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fuse_lowlevel.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "anonfs.h"
 #include "capture.h"
 #include "clients.h"
 #include "iommufd_emu.h"
@@ -39,6 +41,32 @@
  * file a client's fd is (answered only to the server's own threads). */
 #define IEMU_IOCTL_WHICH_FILE _IOR('E', 0xe0, uint64_t)
 
+/* The preload library's mmap and munmap of the iommufd: it maps shared
+ * memory at addr and asks for the region at offset to be put there (see
+ * preload_fds.c). */
+struct iemu_mmap_req {
+	uint64_t offset;
+	uint64_t length;
+	uint64_t addr;
+	uint32_t flags;   /* IEMU_MMAP_* */
+	uint32_t __reserved;
+};
+#define IEMU_MMAP_SHARED (1u << 0)
+#define IEMU_MMAP_EXEC (1u << 1)
+#define IEMU_IOCTL_MMAP _IOW('E', 0xe1, struct iemu_mmap_req)
+#define IEMU_IOCTL_MUNMAP _IOW('E', 0xe2, struct iemu_mmap_req)
+
+/* And its read(2) of no bytes from an anonymous file, which FUSE would
+ * answer with 0 without asking. */
+#define IEMU_IOCTL_READ0 _IO('E', 0xe3)
+
+/* A region of an iommufd a client has mapped, held until unmapped or the
+ * file is released. */
+struct mapping {
+	uint64_t offset, length;
+	struct mapping *next;
+};
+
 /* An open file.  A reply in flight holds a reference: the client can close
  * (and the release arrive on another thread) as soon as the kernel has the
  * reply, before the replying thread is done with the buffer. */
@@ -47,6 +75,9 @@ struct handle {
 	enum node_kind kind;
 	struct iemu_ctx *ctx;         /* iommu */
 	struct iemu_devfile *devfile; /* device */
+	struct iemu_anon *anon;       /* anonymous file */
+	struct fuse_pollhandle *ph;   /* anonymous file: who polls it */
+	struct mapping *mappings;     /* iommu: its regions clients have mapped */
 	const char *name;
 	struct client *opener;
 	struct client *closer;        /* who flushed it last, until it is released */
@@ -107,7 +138,16 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	e.ino = tree_lookup(parent, name);
 	if (!e.ino) {
-		fuse_reply_err(req, ENOENT);
+		uint64_t ino;
+
+		if (anonfs_lookup(parent, name, &ino, &e.attr)) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+		/* Tokens come and go: nothing to cache. */
+		e.ino = ino;
+		e.attr_timeout = e.entry_timeout = 0;
+		fuse_reply_entry(req, &e);
 		return;
 	}
 	fill_attr(e.ino, &e.attr);
@@ -119,6 +159,13 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 
 	(void)fi;
+	if (anonfs_owns(ino)) {
+		if (anonfs_getattr(ino, &st))
+			fuse_reply_err(req, ENOENT);
+		else
+			fuse_reply_attr(req, &st, 0);
+		return;
+	}
 	if (!tree_node(ino)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -150,6 +197,9 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	/* The hidden directories list nothing (their entries come and go). */
+	if (anonfs_owns(ino))
+		n = 1;
 	for (size_t i = 0; i < n + 1; i++) {
 		fuse_ino_t child = i < 2 ? ino : i - 1;
 		const char *name = i == 0 ? "." : "..";
@@ -247,7 +297,7 @@ static void trace_simple(fuse_req_t req, const struct handle *h, const char *op,
 
 static bool is_file_of_client(enum node_kind kind)
 {
-	return kind == NODE_IOMMU || kind == NODE_DEVICE;
+	return kind == NODE_IOMMU || kind == NODE_DEVICE || kind == NODE_ANON;
 }
 
 static bool own_thread(pid_t tid)
@@ -410,6 +460,41 @@ static int open_file(fuse_req_t req, const struct node *n, struct handle *h)
 }
 
 
+/* A hidden file (anonfs.h): the client's new anonymous file, or the
+ * status of a process. */
+static void open_hidden(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct client *c = client_of_thread(fuse_req_ctx(req)->pid);
+	struct handle *h = calloc(1, sizeof(*h));
+	int rc = c && h ? 0 : -ENOMEM;
+
+	if (!rc)
+		rc = anonfs_open(ino, client_pid(c), &h->anon, &h->text, &h->len);
+	if (rc) {
+		if (c)
+			client_put(c);
+		free(h);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	atomic_init(&h->refs, 1);
+	if (h->anon) {
+		h->kind = NODE_ANON;
+		h->name = iemu_anon_name(h->anon);
+		h->opener = c;
+		anonfs_opened(ino, h->anon);
+		track(h);
+		fi->nonseekable = 1;
+	} else {
+		h->kind = NODE_TEXT;
+		h->name = "status";
+		client_put(c);
+	}
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	fuse_reply_open(req, fi);
+}
+
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	const struct node *n = tree_node(ino);
@@ -417,6 +502,11 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	double start = trace_now_us();
 	int rc = 0;
 
+	if (anonfs_owns(ino)) {
+		free(h);
+		open_hidden(req, ino, fi);
+		return;
+	}
 	if (!h) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -461,17 +551,37 @@ static void handle_put(struct handle *h)
 	free(h);
 }
 
+/* The regions a released iommufd still had mapped: as the kernel's VMAs
+ * hold the file, the mappings end with it. */
+static void unmap_all(struct handle *h)
+{
+	while (h->mappings) {
+		struct mapping *m = h->mappings;
+
+		h->mappings = m->next;
+		iemu_ctx_munmap(h->ctx, m->offset, m->length);
+		free(m);
+	}
+}
+
 /* Close what a client file holds: device files first, as their binding
  * holds a context.  Clients waiting for the release wake up in
  * done_closing(), which the caller calls next. */
 static void close_handle(struct handle *h)
 {
-	if (h->at_exit && report_on())
+	if (h->at_exit && report_on() && h->kind != NODE_ANON)
 		report_left_behind(h);
 	untrack(h);
 	if (h->kind == NODE_IOMMU) {
+		unmap_all(h);
 		iemu_ctx_close(h->ctx);
 		client_add_context(h->opener, -1);
+	} else if (h->kind == NODE_ANON) {
+		iemu_anon_set_notify(h->anon, NULL, NULL);
+		anonfs_released(h->anon);
+		iemu_anon_put(h->anon);
+		if (h->ph)
+			fuse_pollhandle_destroy(h->ph);
 	} else {
 		iemu_devfile_close(h->devfile);
 	}
@@ -551,9 +661,14 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	void *buf;
 
 	(void)ino;
-	if (h->kind == NODE_DEVICE) {
+	if (h->kind == NODE_DEVICE || h->kind == NODE_ANON) {
 		buf = malloc(size ? size : 1);
-		n = buf ? device_rw(req, h, buf, size, off, false) : -ENOMEM;
+		if (!buf)
+			n = -ENOMEM;
+		else if (h->kind == NODE_ANON)
+			n = iemu_anon_read(h->anon, buf, size, 0); /* a stream: no position */
+		else
+			n = device_rw(req, h, buf, size, off, false);
 		if (n < 0)
 			fuse_reply_err(req, (int)-n);
 		else
@@ -585,10 +700,133 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	(void)ino;
 	if (h->kind == NODE_DEVICE)
 		n = device_rw(req, h, (void *)buf, size, off, true);
+	else if (h->kind == NODE_ANON)
+		n = iemu_anon_write(h->anon, buf, size, 0);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
 		fuse_reply_write(req, n);
+}
+
+/* ---- poll ---- */
+
+static void notify_poll(void *opaque)
+{
+	struct handle *h = opaque;
+
+	pthread_mutex_lock(&fs.lock);
+	if (h->ph)
+		fuse_lowlevel_notify_poll(h->ph);
+	pthread_mutex_unlock(&fs.lock);
+}
+
+static void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct fuse_pollhandle *old = NULL;
+
+	(void)ino;
+	/* The files of the tree are always ready, as the kernel's without poll. */
+	if (h->kind != NODE_ANON) {
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_poll(req, POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+		return;
+	}
+	if (ph) {
+		pthread_mutex_lock(&fs.lock);
+		old = h->ph;
+		h->ph = ph;
+		pthread_mutex_unlock(&fs.lock);
+		if (old)
+			fuse_pollhandle_destroy(old);
+		iemu_anon_set_notify(h->anon, notify_poll, h);
+	}
+	fuse_reply_poll(req, iemu_anon_poll(h->anon));
+}
+
+/* ---- mmap of the iommufd, through the preload library ---- */
+
+static long do_mmap(struct handle *h, struct iemu_proc *proc, const struct iemu_mmap_req *r)
+{
+	struct mapping *m = malloc(sizeof(*m));
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	rc = iemu_ctx_mmap(h->ctx, proc, r->offset, r->length, r->flags & IEMU_MMAP_SHARED,
+			   r->flags & IEMU_MMAP_EXEC, r->addr);
+	if (rc) {
+		free(m);
+		return rc;
+	}
+	*m = (struct mapping){ .offset = r->offset, .length = r->length };
+	pthread_mutex_lock(&fs.lock);
+	m->next = h->mappings;
+	h->mappings = m;
+	pthread_mutex_unlock(&fs.lock);
+	return 0;
+}
+
+static long do_munmap(struct handle *h, const struct iemu_mmap_req *r)
+{
+	struct mapping **pp, *m;
+
+	pthread_mutex_lock(&fs.lock);
+	for (pp = &h->mappings; (m = *pp); pp = &m->next)
+		if (m->offset == r->offset && m->length == r->length)
+			break;
+	if (m)
+		*pp = m->next;
+	pthread_mutex_unlock(&fs.lock);
+	if (!m)
+		return -EINVAL;
+	iemu_ctx_munmap(h->ctx, m->offset, m->length);
+	free(m);
+	return 0;
+}
+
+/* The preload library's requests, not the kernel's: answered to the
+ * client, never traced. */
+static bool answer_read0(fuse_req_t req, struct handle *h, unsigned int cmd)
+{
+	ssize_t rc;
+
+	if (h->kind != NODE_ANON || cmd != IEMU_IOCTL_READ0)
+		return false;
+	rc = iemu_anon_read(h->anon, NULL, 0, 0);
+	if (rc < 0)
+		fuse_reply_err(req, (int)-rc);
+	else
+		fuse_reply_ioctl(req, (int)rc, NULL, 0);
+	return true;
+}
+
+static bool answer_mapping(fuse_req_t req, struct handle *h, unsigned int cmd, void *arg)
+{
+	struct iemu_mmap_req r;
+	struct iemu_proc *proc;
+	struct client *c;
+	long rc;
+
+	if (h->kind != NODE_IOMMU || (cmd != IEMU_IOCTL_MMAP && cmd != IEMU_IOCTL_MUNMAP))
+		return false;
+	c = client_of_thread(fuse_req_ctx(req)->pid);
+	proc = c ? client_proc(c) : NULL;
+	if (!proc)
+		rc = -EFAULT;
+	else if (iemu_proc_read(proc, (uintptr_t)arg, &r, sizeof(r)))
+		rc = -EFAULT;
+	else
+		rc = cmd == IEMU_IOCTL_MMAP ? do_mmap(h, proc, &r) : do_munmap(h, &r);
+	if (c)
+		client_put(c);
+	if (rc)
+		fuse_reply_err(req, (int)-rc);
+	else
+		fuse_reply_ioctl(req, 0, NULL, 0);
+	return true;
 }
 
 /* ---- which context an iommufd number of a client is ---- */
@@ -695,10 +933,11 @@ static void fs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 	(void)in_buf;
 	(void)in_bufsz;
 	(void)out_bufsz;
-	if (answer_which_file(req, h, cmd))
+	if (answer_which_file(req, h, cmd) || answer_mapping(req, h, cmd, arg) ||
+	    answer_read0(req, h, cmd))
 		return;
 	/* No 32-bit compat_ioctl here, and other files have no ioctl. */
-	if (!is_file_of_client(h->kind) || (flags & FUSE_IOCTL_COMPAT)) {
+	if (h->kind == NODE_ANON || !is_file_of_client(h->kind) || (flags & FUSE_IOCTL_COMPAT)) {
 		r.result = -ENOTTY;
 	} else if (!(c = client_of_thread(fc->pid))) {
 		r.result = -ENOMEM;
@@ -740,6 +979,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.read = fs_read,
 	.write = fs_write,
 	.ioctl = fs_ioctl,
+	.poll = fs_poll,
 };
 
 /* ---- session ---- */
@@ -784,6 +1024,7 @@ int fs_mount(struct iemu *emu, const struct fs_options *o)
 	if (rc)
 		return rc;
 	iemu_set_fd_resolver(emu, resolve_fd, NULL);
+	anonfs_init(emu, fs.mount, tree_size() + 1);
 	snprintf(opts, sizeof(opts), "default_permissions,fsname=iommufd-emu,subtype=iommufd-emu%s",
 		 o->allow_other ? ",allow_other" : "");
 	if (fuse_opt_add_arg(&args, "iommufd-emu") || fuse_opt_add_arg(&args, "-o") ||
@@ -854,8 +1095,10 @@ void fs_unmount(void)
 		fuse_remove_signal_handlers(fs.se);
 	fuse_session_destroy(fs.se);
 	fs.se = NULL;
+	close_all(NODE_ANON);
 	close_all(NODE_DEVICE);
 	close_all(NODE_IOMMU);
+	anonfs_fini();
 	iemu_set_fd_resolver(fs.emu, NULL, NULL);
 	tree_free();
 	free(fs.mount);

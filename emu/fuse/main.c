@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "iommufd_emu.h"
 #include "options.h"
@@ -43,6 +44,8 @@ static void usage(FILE *f)
 		"  --kernel VER     behave as Linux VER: 7.3 (default) or 6.12\n"
 		"  --selftest-mock  serve IOMMU_TEST_CMD, the mock protocol of the kernel's\n"
 		"                   iommufd selftests (as a CONFIG_IOMMUFD_TEST kernel does)\n"
+		"  --add-caps LIST  give clients these capabilities on top of their own, e.g.\n"
+		"                   SYS_RESOURCE,IPC_LOCK or all (what tests written for root need)\n"
 		"  --allow-other    let other users use the files (needs user_allow_other\n"
 		"                   in /etc/fuse.conf when not root)\n"
 		"  --no-namespace   run: do not put the files at /dev in a private namespace\n"
@@ -63,6 +66,45 @@ static int parse_kernel(const char *s, unsigned int *kver)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+/* "SYS_RESOURCE,IPC_LOCK" (CAP_ prefix optional) or "all". */
+static int parse_caps(const char *list, unsigned long long *out)
+{
+	static const char *const names[] = {
+		"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL",
+		"SETGID", "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE",
+		"NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+		"SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+		"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
+		"SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL",
+		"SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+		"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+	};
+	const unsigned int n = sizeof(names) / sizeof(names[0]);
+	char *copy = strdup(list), *name, *save = NULL;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (name = strtok_r(copy, ",", &save); name && !rc; name = strtok_r(NULL, ",", &save)) {
+		unsigned int i;
+
+		if (!strncasecmp(name, "CAP_", 4))
+			name += 4;
+		if (!strcasecmp(name, "all")) {
+			*out |= (1ULL << n) - 1;
+			continue;
+		}
+		for (i = 0; i < n && strcasecmp(name, names[i]); i++)
+			;
+		if (i == n)
+			rc = -EINVAL;
+		else
+			*out |= 1ULL << i;
+	}
+	free(copy);
+	return rc;
 }
 
 static int append(const char ***list, unsigned int *n, const char *item)
@@ -90,6 +132,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "check-log", required_argument, NULL, 'C' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "selftest-mock", no_argument, NULL, 'T' },
+		{ "add-caps", required_argument, NULL, 'A' },
 		{ "allow-other", no_argument, NULL, 'a' },
 		{ "no-namespace", no_argument, NULL, 'N' },
 		{ "no-preload", no_argument, NULL, 'P' },
@@ -141,6 +184,13 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'T':
 			o->selftest_mock = true;
+			break;
+		case 'A':
+			if (parse_caps(optarg, &o->add_caps)) {
+				fprintf(stderr, "iommufd-emu: --add-caps %s: expected capability names "
+						"(SYS_RESOURCE,IPC_LOCK,...) or all\n", optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'a':
 			o->allow_other = true;

@@ -16,6 +16,7 @@ struct options {
 	const char *check_log; /* --check-log FILE: and as JSON lines there */
 	unsigned int kernel;
 	bool selftest_mock;   /* --selftest-mock: serve IOMMU_TEST_CMD */
+	unsigned long long add_caps; /* --add-caps: capabilities clients get */
 	bool allow_other;
 	bool no_namespace;
 	bool no_preload;

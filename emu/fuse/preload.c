@@ -9,12 +9,15 @@
  *   /sys/class/misc/iommu[/...]    -> $MOUNT/sys/class/misc/iommu[/...]
  *   /sys/bus/pci/devices/BDF[/...] -> $MOUNT/sys/bus/pci/devices/BDF[/...]
  *                                     (emulated devices only)
+ *   /proc/PID/status, /proc/self/status -> $MOUNT/.proc/PID/status
+ *                                     (VmLck, VmPin with the emulator's pins)
  *
  * for open, fopen, the stat family, access, opendir, readlink and xattrs.  A stat of an
  * emulated node (by path or by fd) reports a character device whose
  * major:minor is the one its sysfs "dev" file gives, as clients such as
  * QEMU check.  At load it lets the server trace it (PR_SET_PTRACER), which
  * Yama's ptrace_scope=1 requires of a client that is not its descendant.
+ * preload_fds.c adds the fds and mmaps of the iommufd.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -121,6 +124,25 @@ static bool emulated_bdf(const char *path, char *out, size_t len)
 	return true;
 }
 
+/* /proc/<pid>/status (or /proc/self/status): the mount's copy, whose VmLck
+ * and VmPin count what the emulator pins, as the kernel's would. */
+static bool proc_status(const char *path, char *buf, size_t len)
+{
+	const char *p = path + strlen("/proc/");
+	char *end;
+	long pid;
+
+	if (!strncmp(p, "self/status", 12)) {
+		pid = getpid();
+	} else {
+		pid = strtol(p, &end, 10);
+		if (end == p || pid <= 0 || strcmp(end, "/status"))
+			return false;
+	}
+	snprintf(buf, len, "%s/.proc/%ld/status", mnt, pid);
+	return true;
+}
+
 /* Where path really is: its place in the mount, or path itself. */
 static const char *map(const char *path, char *buf, size_t len)
 {
@@ -141,6 +163,8 @@ static const char *map(const char *path, char *buf, size_t len)
 		}
 	}
 	if (!strncmp(path, "/sys/bus/pci/devices/", 21) && emulated_bdf(path, buf, len))
+		return buf;
+	if (!strncmp(path, "/proc/", 6) && proc_status(path, buf, len))
 		return buf;
 	return path;
 }

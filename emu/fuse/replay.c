@@ -171,6 +171,7 @@ static int session_start(struct replay *r, const struct jv *hdr)
 
 	session_end(r);
 	json_get_u64(hdr, "seed", &seed);
+	json_get_u64(hdr, "add_caps", &cfg.add_caps);
 	rc = iemu_create(&cfg, &r->emu);
 	if (rc)
 		return rc;

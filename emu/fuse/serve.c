@@ -51,7 +51,8 @@ static int add_injections(const struct options *o, struct iemu *emu)
 
 int server_start(const struct options *o, struct iemu **emu)
 {
-	struct iemu_config cfg = { .kernel = o->kernel, .selftest_mock = o->selftest_mock };
+	struct iemu_config cfg = { .kernel = o->kernel, .selftest_mock = o->selftest_mock,
+				   .add_caps = o->add_caps };
 	int rc = iemu_create(&cfg, emu);
 
 	if (rc)

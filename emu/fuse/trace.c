@@ -80,6 +80,8 @@ void trace_header(const struct options *o)
 		  o->seed);
 	if (o->selftest_mock)
 		jb_printf(&j, ",\"selftest_mock\":true");
+	if (o->add_caps)
+		jb_printf(&j, ",\"add_caps\":%llu", o->add_caps);
 	string_list(&j, "devices", o->devices, o->ndevices);
 	string_list(&j, "inject", o->injects, o->ninjects);
 	jb_printf(&j, "}");

@@ -23,6 +23,7 @@ enum node_kind {
 	NODE_STATUS,  /* rendered at each open */
 	NODE_TEXT,    /* fixed contents */
 	NODE_LINK,    /* a symbolic link; text is its target */
+	NODE_ANON,    /* an anonymous file an ioctl made (anonfs.h), not in the tree */
 };
 
 struct node {
