@@ -227,6 +227,28 @@ static int set_memory_limit(struct ucmd *u)
 	return 0;
 }
 
+/* The IO page holding iova.  The mock's huge page table maps 1 MiB leaves
+ * where the IOVA block and its physical address are 1 MiB aligned and the
+ * block lies in one mapping (the kernel's mock gets there with hugetlb
+ * memory; a mapping's fake physical memory is always contiguous), and its
+ * dirty bit then covers the whole leaf. */
+static uint64_t mock_io_page(struct pt *pt, uint64_t iova)
+{
+	uint64_t block = iova & ~(uint64_t)(MOCK_HUGE_PAGE_SIZE - 1), size = PAGE_SIZE;
+	struct pt_xlate at, start;
+
+	/* Only the huge page table (MOCK_IOMMUPT_HUGE) has leaves above 4 KiB. */
+	if (pt->pgsize_bitmap != (MOCK_HUGE_PAGE_SIZE | PAGE_SIZE))
+		return PAGE_SIZE;
+	pt_read_lock(pt);
+	if (!pt_translate(pt, iova, &at) && !pt_translate(pt, block, &start) &&
+	    !(start.pa & (MOCK_HUGE_PAGE_SIZE - 1)) && start.leaf_bytes >= MOCK_HUGE_PAGE_SIZE &&
+	    start.pa + (iova - block) == at.pa)
+		size = MOCK_HUGE_PAGE_SIZE;
+	pt_read_unlock(pt);
+	return size;
+}
+
 /* DIRTY: the IOMMU marks dirty what the user's bitmap sets. */
 static int set_dirty(struct ucmd *u)
 {
@@ -254,7 +276,9 @@ static int set_dirty(struct ucmd *u)
 	for (uint64_t i = 0; !rc && i < n; i++) {
 		if (!(bits[i / 8] & (1u << (i % 8))))
 			continue;
-		pt_mark_dirty(&hwpt->pt, cmd->dirty.iova + i * ps, 1);
+		uint64_t iova = cmd->dirty.iova + i * ps, io_page = mock_io_page(&hwpt->pt, iova);
+
+		pt_mark_dirty(&hwpt->pt, iova & ~(io_page - 1), io_page);
 		count++;
 	}
 	free(bits);

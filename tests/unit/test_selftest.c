@@ -437,6 +437,45 @@ static void test_dirty_through_the_mock(void **state)
 	munmap(p, 8 * PG);
 }
 
+static void test_dirty_huge_leaf(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ioas = ioas_alloc(f), hwpt;
+	struct mock m = mock_domain(f, ioas);
+	struct iommu_hwpt_selftest cfg = { .pagetable_type = MOCK_IOMMUPT_HUGE };
+	uint8_t *p = buffer(2 * MOCK_HUGE_PAGE_SIZE);
+	const uint64_t iova = MOCK_APERTURE_START, nbits = 2 * MOCK_HUGE_PAGE_SIZE / MOCK_PAGE_SIZE;
+	uint64_t bits[16] = { 0 }, out[16] = { 0 };
+	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_DIRTY,
+				    .dirty = { .iova = iova, .length = 2 * MOCK_HUGE_PAGE_SIZE,
+					       .page_size = MOCK_PAGE_SIZE,
+					       .uptr = (uintptr_t)bits } };
+	struct iommu_hwpt_set_dirty_tracking t = { .size = sizeof(t),
+						   .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE };
+	struct iommu_hwpt_get_dirty_bitmap g = { .size = sizeof(g), .iova = iova,
+						 .length = 2 * MOCK_HUGE_PAGE_SIZE,
+						 .page_size = MOCK_PAGE_SIZE,
+						 .data = (uintptr_t)out };
+
+	assert_int_equal(nbits, 1024);
+	assert_int_equal(map_at(f, ioas, p, 2 * MOCK_HUGE_PAGE_SIZE, iova,
+				IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE), 0);
+	assert_int_equal(hwpt_alloc(f, m.idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				    IOMMU_HWPT_DATA_SELFTEST, &cfg, sizeof(cfg), 0, &hwpt), 0);
+	t.hwpt_id = hwpt;
+	assert_int_equal(ioc(f, IOMMU_HWPT_SET_DIRTY_TRACKING, &t), 0);
+	/* One 2 KiB page in the second 1 MiB leaf dirties the whole leaf. */
+	bits[600 / 64] = 1ULL << (600 % 64);
+	c.id = hwpt;
+	assert_int_equal(test_cmd(f, &c), 0);
+	assert_int_equal(c.dirty.out_nr_dirty, 1);
+	g.hwpt_id = hwpt;
+	assert_int_equal(ioc(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &g), 0);
+	for (unsigned int i = 0; i < nbits; i++)
+		assert_int_equal(!!(out[i / 64] & (1ULL << (i % 64))), i >= 512);
+	munmap(p, 2 * MOCK_HUGE_PAGE_SIZE);
+}
+
 static void test_no_dirty_device(void **state)
 {
 	struct fx *f = *state;
@@ -973,6 +1012,7 @@ int main(void)
 		T(test_access_rw_and_replace),
 		T(test_access_holds_context),
 		T(test_dirty_through_the_mock),
+		T(test_dirty_huge_leaf),
 		T(test_no_dirty_device),
 		T(test_nested_alloc_and_invalidate),
 		T(test_fault_queue_roundtrip),
