@@ -53,6 +53,7 @@ SCEN_BIN := $(patsubst tests/kernel/%.c,$(BUILD)/scenarios/%,$(SCEN_SRC))
 SCEN_INPROC := $(patsubst tests/kernel/%.c,$(BUILD)/scenarios/%-inproc,$(SCEN_SRC))
 E2E_BIN := $(BUILD)/tests/e2e/test_fuse
 BUGGY_BIN := $(BUILD)/tests/e2e/buggy
+SELFTEST_E2E_BIN := $(BUILD)/tests/e2e/selftest_fuse
 PATHS_CHECK_BIN := $(BUILD)/tests/e2e/paths_check
 
 EXAMPLES := $(BUILD)/examples/edu_driver $(BUILD)/examples/dmatest_driver
@@ -137,6 +138,12 @@ $(BUGGY_BIN): tests/e2e/buggy.c
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -o $@ $<
 
+# A plain client, as the kernel's selftest is built.
+$(SELFTEST_E2E_BIN): tests/e2e/selftest_fuse.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -o $@ $< -lcmocka
+
 $(E2E_BIN): tests/e2e/test_fuse.c
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
@@ -200,12 +207,14 @@ unit-san: $(UNIT_BIN)
 # Through a real FUSE mount: scenarios agree with in-process runs, and the
 # server's own end-to-end tests (under SAN=1 the server runs with ASan).
 e2e: $(CMD_BIN) $(PRELOAD_LIB) $(SCEN_BIN) $(SCEN_INPROC) $(E2E_BIN) $(PATHS_CHECK_BIN) \
-	$(EXAMPLES) $(BUGGY_BIN)
+	$(EXAMPLES) $(BUGGY_BIN) $(SELFTEST_E2E_BIN)
 	@echo "== end-to-end ($(VARIANT))"
 	@tests/e2e/compare.sh $(BUILD)
 	@tests/e2e/drivers.sh $(BUILD)
 	@tests/e2e/checks.sh $(BUILD)
 	@tests/e2e/replay.sh $(BUILD)
+	@$(CMD_BIN) run --selftest-mock -- $(SELFTEST_E2E_BIN)
+	@$(CMD_BIN) run -- $(SELFTEST_E2E_BIN) off
 	@$(E2E_BIN) $(CMD_BIN) $(PATHS_CHECK_BIN)
 
 # The ABI headers against the system's (and ABI_HEADERS=dir if given).
@@ -224,6 +233,13 @@ bench: $(BENCH_BIN) $(FUSE_BENCH_BIN) $(NOOP_FUSE_BIN) $(CMD_BIN) $(PRELOAD_LIB)
 	@echo "2 MiB in the same process (median of 5 rounds of 256; target ratio >= 0.50)"
 	@IOMMUFD_EMU_SHIM_DEVICES="dmatest,queues=1" $(DMA_BENCH_INPROC) in-process
 	@$(CMD_BIN) run --device dmatest,queues=1 -- $(DMA_BENCH_BIN) over-FUSE
+
+# The kernel's own iommufd selftest, built outside the tree from Debian's
+# linux-source-7.3, under run --selftest-mock (not part of make check: it
+# downloads the source).  HUGEPAGES=N for its MAP_HUGETLB cases.
+.PHONY: kernel-selftest
+kernel-selftest: $(CMD_BIN) $(PRELOAD_LIB)
+	@tests/selftest/kernel-selftest.sh $(BUILD)
 
 # ---- set-up ----
 
