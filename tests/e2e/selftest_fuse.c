@@ -471,6 +471,95 @@ static void test_dirty_bitmap_into_client_memory(void **state)
 	munmap(p, 8 * PG);
 }
 
+static long op2(uint32_t op, uint32_t id, uint32_t a, uint32_t b)
+{
+	struct iommu_test_cmd c = { .op = op, .id = id, .pasid_attach = { a, b } };
+
+	return test_cmd(&c);
+}
+
+/* The ops not above, one round each: flags, PASIDs, IOTLB and device
+ * caches, access replace, dma-bufs. */
+static void test_remaining_ops(void **state)
+{
+	struct vsetup v;
+	uint32_t s2, s2b, nested, ioas2 = ioas_alloc(), afd;
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_invalidate_selftest inv = { .flags = IOMMU_TEST_INVALIDATE_FLAG_ALL };
+	struct iommu_hwpt_invalidate hi = { .size = sizeof(hi), .data_type =
+					    IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+					    .data_uptr = (uintptr_t)&inv,
+					    .entry_len = sizeof(inv), .entry_num = 1 };
+	struct iommu_vdevice_alloc vd = { .size = sizeof(vd), .virt_id = 5 };
+	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS };
+	struct iommu_ioas_map_file mf = { .size = sizeof(mf), .flags = IOMMU_IOAS_MAP_READABLE,
+					  .length = 2 * PG };
+	uint8_t *p = buffer(PG), tmp[8];
+	struct mock m;
+	int dfd;
+
+	(void)state;
+	viommu_setup(&v, NULL);
+	c.id = v.ioas;
+	c.mock_domain_flags.dev_flags = MOCK_FLAGS_DEVICE_PASID;
+	assert_int_equal(test_cmd(&c), 0);
+	m = (struct mock){ c.mock_domain_flags.out_stdev_id, c.mock_domain_flags.out_hwpt_id,
+			   c.mock_domain_flags.out_idev_id };
+	assert_int_equal(hwpt_alloc(m.idev, v.ioas, IOMMU_HWPT_ALLOC_PASID, IOMMU_HWPT_DATA_NONE,
+				    NULL, 0, 0, &s2), 0);
+	assert_int_equal(hwpt_alloc(m.idev, v.ioas, IOMMU_HWPT_ALLOC_PASID, IOMMU_HWPT_DATA_NONE,
+				    NULL, 0, 0, &s2b), 0);
+	assert_int_equal(op2(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, m.stdev, s2, 0), 0);
+	assert_int_equal(op2(IOMMU_TEST_OP_PASID_ATTACH, m.stdev, 7, s2), 0);
+	assert_int_equal(op2(IOMMU_TEST_OP_PASID_REPLACE, m.stdev, 7, s2b), 0);
+	assert_int_equal(op2(IOMMU_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7, s2b), 0);
+	assert_int_equal(op2(IOMMU_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7, s2), -EINVAL);
+	assert_int_equal(op2(IOMMU_TEST_OP_PASID_DETACH, m.stdev, 7, 0), 0);
+	assert_int_equal(op2(IOMMU_TEST_OP_PASID_CHECK_HWPT, m.stdev, 7, 0), 0);
+
+	/* A nested domain's IOTLB, flushed by HWPT_INVALIDATE. */
+	assert_int_equal(hwpt_alloc(v.m.idev, v.parent, 0, IOMMU_HWPT_DATA_SELFTEST, &data,
+				    sizeof(data), 0, &nested), 0);
+	assert_int_equal(op2(IOMMU_TEST_OP_MD_CHECK_IOTLB, nested, 2, IOMMU_TEST_IOTLB_DEFAULT), 0);
+	hi.hwpt_id = nested;
+	assert_int_equal(ioc(IOMMU_HWPT_INVALIDATE, &hi), 0);
+	assert_int_equal(op2(IOMMU_TEST_OP_MD_CHECK_IOTLB, nested, 2, 0), 0);
+	/* A vDEVICE's cache, as the vIOMMU left it. */
+	vd.viommu_id = v.viommu;
+	vd.dev_id = v.m.idev;
+	assert_int_equal(ioc(IOMMU_VDEVICE_ALLOC, &vd), 0);
+	assert_int_equal(op2(IOMMU_TEST_OP_DEV_CHECK_CACHE, v.m.idev, 1,
+			     IOMMU_TEST_DEV_CACHE_DEFAULT), 0);
+
+	/* An access moves to another IOAS and reads there. */
+	afd = create_access(v.ioas, 0);
+	memset(p, 0x42, PG);
+	assert_int_equal(map_at(ioas2, p, PG, MOCK_APERTURE_START), 0);
+	assert_int_equal(op2(IOMMU_TEST_OP_ACCESS_REPLACE_IOAS, afd, ioas2, 0), 0);
+	c = (struct iommu_test_cmd){ .op = IOMMU_TEST_OP_ACCESS_RW, .id = afd,
+				     .access_rw = { .iova = MOCK_APERTURE_START, .length = 8,
+						    .uptr = (uintptr_t)tmp } };
+	assert_int_equal(test_cmd(&c), 0);
+	assert_int_equal(tmp[7], 0x42);
+	assert_int_equal(close((int)afd), 0);
+
+	/* A dma-buf is a real fd that IOAS_MAP_FILE takes, until revoked. */
+	c = (struct iommu_test_cmd){ .op = IOMMU_TEST_OP_DMABUF_GET,
+				     .dmabuf_get = { .length = 2 * PG, .open_flags = O_CLOEXEC } };
+	c.size = sizeof(c);
+	dfd = ioctl(fd, IOMMU_TEST_CMD, &c);
+	assert_real_fd(dfd);
+	mf.ioas_id = ioas2;
+	mf.fd = dfd;
+	assert_int_equal(ioc(IOMMU_IOAS_MAP_FILE, &mf), 0);
+	c = (struct iommu_test_cmd){ .op = IOMMU_TEST_OP_DMABUF_REVOKE,
+				     .dmabuf_revoke = { .dmabuf_fd = dfd, .revoked = 1 } };
+	assert_int_equal(test_cmd(&c), 0);
+	assert_int_equal(ioc(IOMMU_IOAS_MAP_FILE, &mf), -ENODEV);
+	assert_int_equal(close(dfd), 0);
+	munmap(p, PG);
+}
+
 /* Everything open, pins held, a poll sleeping: then SIGKILL. */
 static void doomed_client(void)
 {
@@ -567,6 +656,7 @@ int main(int argc, char **argv)
 		T(test_veventq_fd),
 		T(test_mmap_of_the_iommufd),
 		T(test_dirty_bitmap_into_client_memory),
+		T(test_remaining_ops),
 		T(test_client_killed_with_everything_open),
 	};
 	const struct CMUnitTest off[] = {
