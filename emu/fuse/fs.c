@@ -32,33 +32,12 @@
 #include "snapshot.h"
 #include "status.h"
 #include "report.h"
+#include "private_ioctl.h"
 #include "trace.h"
 #include "tree.h"
 
 #define TIMEOUT 86400.0
 
-/* The question the server asks its own iommu files to learn which open
- * file a client's fd is (answered only to the server's own threads). */
-#define IEMU_IOCTL_WHICH_FILE _IOR('E', 0xe0, uint64_t)
-
-/* The preload library's mmap and munmap of the iommufd: it maps shared
- * memory at addr and asks for the region at offset to be put there (see
- * preload_fds.c). */
-struct iemu_mmap_req {
-	uint64_t offset;
-	uint64_t length;
-	uint64_t addr;
-	uint32_t flags;   /* IEMU_MMAP_* */
-	uint32_t __reserved;
-};
-#define IEMU_MMAP_SHARED (1u << 0)
-#define IEMU_MMAP_EXEC (1u << 1)
-#define IEMU_IOCTL_MMAP _IOW('E', 0xe1, struct iemu_mmap_req)
-#define IEMU_IOCTL_MUNMAP _IOW('E', 0xe2, struct iemu_mmap_req)
-
-/* And its read(2) of no bytes from an anonymous file, which FUSE would
- * answer with 0 without asking. */
-#define IEMU_IOCTL_READ0 _IO('E', 0xe3)
 
 /* A region of an iommufd a client has mapped, held until unmapped or the
  * file is released. */

@@ -36,22 +36,9 @@
 #include "iommufd_emu.h"
 #include "iommufd_emu/uapi/iommufd.h"
 #include "iommufd_emu/uapi/iommufd_test.h"
+#include "private_ioctl.h"
 
 #define EXPORT __attribute__((visibility("default")))
-
-/* The server's requests (fs.c). */
-struct iemu_mmap_req {
-	uint64_t offset;
-	uint64_t length;
-	uint64_t addr;
-	uint32_t flags;
-	uint32_t __reserved;
-};
-#define IEMU_MMAP_SHARED (1u << 0)
-#define IEMU_MMAP_EXEC (1u << 1)
-#define IEMU_IOCTL_MMAP _IOW('E', 0xe1, struct iemu_mmap_req)
-#define IEMU_IOCTL_MUNMAP _IOW('E', 0xe2, struct iemu_mmap_req)
-#define IEMU_IOCTL_READ0 _IO('E', 0xe3)
 
 static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);

@@ -31,19 +31,25 @@ struct fx {
 	struct iemu_proc *self;
 };
 
-static inline int fx_setup_kernel(void **state, unsigned int kernel)
+static inline int fx_setup_config(void **state, const struct iemu_config *cfg)
 {
-	struct iemu_config cfg = { .kernel = kernel };
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(iemu_create(&cfg, &f->emu), 0);
+	assert_int_equal(iemu_create(cfg, &f->emu), 0);
 	assert_int_equal(iemu_proc_self(f->emu, &f->self), 0);
 	iemu_proc_set_caps(f->self, 0);
 	iemu_proc_set_memlock(f->self, UINT64_MAX);
 	assert_int_equal(iemu_ctx_open(f->emu, f->self, &f->ctx), 0);
 	*state = f;
 	return 0;
+}
+
+static inline int fx_setup_kernel(void **state, unsigned int kernel)
+{
+	struct iemu_config cfg = { .kernel = kernel };
+
+	return fx_setup_config(state, &cfg);
 }
 
 static inline int fx_setup(void **state)

@@ -18,16 +18,8 @@
 static int st_setup(void **state)
 {
 	struct iemu_config cfg = { .selftest_mock = true };
-	struct fx *f = calloc(1, sizeof(*f));
 
-	assert_non_null(f);
-	assert_int_equal(iemu_create(&cfg, &f->emu), 0);
-	assert_int_equal(iemu_proc_self(f->emu, &f->self), 0);
-	iemu_proc_set_caps(f->self, 0);
-	iemu_proc_set_memlock(f->self, UINT64_MAX);
-	assert_int_equal(iemu_ctx_open(f->emu, f->self, &f->ctx), 0);
-	*state = f;
-	return 0;
+	return fx_setup_config(state, &cfg);
 }
 
 static long test_cmd(struct fx *f, struct iommu_test_cmd *c)
