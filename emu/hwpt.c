@@ -57,6 +57,11 @@ static int paging_flags_ok(struct iemu_ctx *ctx, const struct idev *idev, uint32
 
 	if (flags & ~valid)
 		return -EOPNOTSUPP;
+	/* 6.12 takes a fault queue on nested HWPTs only: FAULT_ID_VALID is not
+	 * among its paging flags (NEST_PARENT, DIRTY_TRACKING). */
+	if ((flags & IOMMU_HWPT_FAULT_ID_VALID) &&
+	    !emu_kernel_at_least(ctx->emu, IEMU_KVER(6, 13)))
+		return -EOPNOTSUPP;
 	/* 6.12 predates PASID attachment (6.15). */
 	if ((flags & IOMMU_HWPT_ALLOC_PASID) &&
 	    !emu_kernel_at_least(ctx->emu, IEMU_KVER(6, 15)))
@@ -423,6 +428,9 @@ static int invalidate(struct ucmd *u, struct udata_array *a)
 		return -EINVAL;
 	obj = obj_find(u->ctx, cmd->hwpt_id, OBJ_ANY);
 	if (!obj)
+		return -ENOENT;
+	/* 6.12 looks up a nested HWPT only: anything else is not found. */
+	if (obj->type != OBJ_HWPT_NESTED && !emu_kernel_at_least(u->ctx->emu, IEMU_KVER(6, 13)))
 		return -ENOENT;
 	if (obj->type == OBJ_HWPT_NESTED) {
 		struct hwpt *hwpt = (struct hwpt *)obj;

@@ -3,6 +3,12 @@
  * The eventfd poller (see irqfd.h).  Watches are found by a key stored in
  * the epoll event, never by pointer, so that an event still in flight for a
  * watch being removed finds nothing instead of freed memory.
+ *
+ * Several watches may share one eventfd (two ioeventfds on one eventfd, an
+ * ioeventfd and an unmask eventfd): in the kernel each is a waiter on the
+ * eventfd's wait queue and a signal wakes them all, newest first.  Here the
+ * first watch to see the signal consumes the count, so it runs the handlers
+ * of every watch on the same file (kcmp() tells), newest first.
  */
 #include "irqfd.h"
 
@@ -12,7 +18,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <linux/kcmp.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -21,11 +29,13 @@
 struct irqfd {
 	struct irqfd_set *set;
 	uint64_t key;
+	uint64_t file; /* the key of the oldest watch on the same eventfd */
 	int fd;
 	void (*handler)(void *arg);
 	void *arg;
 	bool running;
 	struct irqfd *next;
+	struct irqfd *fire_next; /* the watches one signal runs, in order */
 };
 
 struct irqfd_set {
@@ -58,9 +68,20 @@ static bool consume(int fd)
 	return preadv2(fd, &iov, 1, -1, RWF_NOWAIT) == sizeof(count);
 }
 
+/* The key of a watch already on fd's file, or key when there is none. */
+static uint64_t file_of(struct irqfd_set *s, int fd, uint64_t key)
+{
+	pid_t self = getpid();
+
+	for (struct irqfd *w = s->watches; w; w = w->next)
+		if (syscall(SYS_kcmp, self, self, KCMP_FILE, w->fd, fd) == 0)
+			return w->file;
+	return key;
+}
+
 static void fire(struct irqfd_set *s, uint64_t key)
 {
-	struct irqfd *w;
+	struct irqfd *w, *first = NULL, **tail = &first;
 
 	pthread_mutex_lock(&s->lock);
 	w = lookup(s, key);
@@ -68,11 +89,22 @@ static void fire(struct irqfd_set *s, uint64_t key)
 		pthread_mutex_unlock(&s->lock);
 		return;
 	}
-	w->running = true;
+	/* The list is newest first, as the kernel's wait queue. */
+	for (struct irqfd *o = s->watches; o; o = o->next) {
+		if (o->file != w->file)
+			continue;
+		o->running = true;
+		*tail = o;
+		tail = &o->fire_next;
+	}
+	*tail = NULL;
 	pthread_mutex_unlock(&s->lock);
-	w->handler(w->arg);
+	/* Running watches are not freed (irqfd_remove waits), so the chain holds. */
+	for (struct irqfd *o = first; o; o = o->fire_next)
+		o->handler(o->arg);
 	pthread_mutex_lock(&s->lock);
-	w->running = false;
+	for (struct irqfd *o = first; o; o = o->fire_next)
+		o->running = false;
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -155,6 +187,7 @@ int irqfd_add(struct iemu *emu, int fd, void (*handler)(void *arg), void *arg,
 	*w = (struct irqfd){ .set = s, .fd = fd, .handler = handler, .arg = arg };
 	pthread_mutex_lock(&s->lock);
 	w->key = s->next_key++;
+	w->file = file_of(s, fd, w->key);
 	ev.data.u64 = w->key;
 	w->next = s->watches;
 	s->watches = w;

@@ -2,7 +2,8 @@
 /*
  * Eventfds the emulator waits on, as the kernel's virqfd: an INTx unmask
  * eventfd, an ioeventfd.  One thread per emulator polls them all; when one
- * is signalled its count is consumed and its handler runs on that thread.
+ * is signalled its count is consumed and its handler runs on that thread,
+ * with the handlers of every other watch on the same eventfd, newest first.
  * Handlers must not take a device's lock (removal runs under it).
  */
 #ifndef IEMU_IRQFD_H

@@ -54,15 +54,19 @@ void pcifn_init(struct pcifn *fn, const struct pcifn_ops *ops, const char *model
 	put16(fn->cfg, PCI_SUBSYSTEM_ID, SUBSYS_DEVICE);
 	put8(fn->cfg, PCI_INTERRUPT_PIN, 1);
 	put8(fn->cfg, PCI_INTERRUPT_LINE, 11);
+	/* Writable as in QEMU's PCI core, the reference platform: no parity
+	 * checking (Parity Error Response reads 0), no latency timer (hardwired
+	 * 0, as on PCI Express), and the device-specific dwords past the
+	 * header are plain storage until a capability claims them. */
 	put16(fn->wmask, PCI_COMMAND,
 	      PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
-		      PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE);
+		      PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE);
+	memset(fn->wmask + PCI_STD_HEADER_SIZEOF, 0xff, PCIFN_CFG_SIZE - PCI_STD_HEADER_SIZEOF);
 	put16(fn->w1c, PCI_STATUS,
 	      PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT |
 		      PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT |
 		      PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY);
 	put8(fn->wmask, PCI_CACHE_LINE_SIZE, 0xff);
-	put8(fn->wmask, PCI_LATENCY_TIMER, 0xff);
 	put8(fn->wmask, PCI_INTERRUPT_LINE, 0xff);
 }
 
@@ -94,6 +98,8 @@ static unsigned int add_cap(struct pcifn *fn, uint8_t id, unsigned int len)
 	while (fn->cfg[prev])
 		prev = fn->cfg[prev] + PCI_CAP_LIST_NEXT;
 	fn->cap_end = (off + len + 3) & ~3u;
+	/* Read-only but for the bits the capability makes writable. */
+	memset(fn->wmask + off, 0, len);
 	fn->cfg[prev] = off;
 	put8(fn->cfg, off + PCI_CAP_LIST_ID, id);
 	put8(fn->cfg, off + PCI_CAP_LIST_NEXT, 0);
@@ -281,6 +287,10 @@ void pcifn_msix_control(struct pcifn *fn, bool enable)
 void pcifn_notify(struct pcifn *fn, unsigned int vector)
 {
 	uint16_t flags;
+
+	/* A message is a memory write: without bus mastering it never leaves. */
+	if (!pcifn_bus_master(fn))
+		return;
 
 	if (pcifn_msix_enabled(fn)) {
 		flags = pcifn_cfg_read(fn, fn->msix_cap + PCI_MSIX_FLAGS, 2);

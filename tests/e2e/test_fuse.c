@@ -478,7 +478,7 @@ static void test_device_files_and_sysfs(void **state)
 	assert_string_equal(read_text("sys/bus/pci/devices/" EDU_BDF "/device", buf,
 				      sizeof(buf)), "0x11e8\n");
 	assert_string_equal(read_text("sys/bus/pci/devices/" EDU_BDF "/class", buf,
-				      sizeof(buf)), "0xff0000\n");
+				      sizeof(buf)), "0x00ff00\n");
 	assert_string_equal(read_text("sys/bus/pci/devices/" EDU_BDF "/vfio-dev/vfio0/dev",
 				      buf, sizeof(buf)), "511:0\n");
 	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/" EDU_BDF "/driver", mnt);

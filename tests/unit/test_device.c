@@ -62,7 +62,7 @@ static void test_spec_names(void **state)
 	assert_string_equal(info.label, "edu");
 	assert_int_equal(info.vendor, 0x1234);
 	assert_int_equal(info.device, 0x11e8);
-	assert_int_equal(info.class_code, 0xff0000);
+	assert_int_equal(info.class_code, 0x00ff00);
 	assert_int_equal(info.revision, 0x10);
 	assert_int_equal(info.subsystem_vendor, 0x1af4);
 	assert_int_equal(info.irq_pin, 1);
@@ -519,6 +519,26 @@ static void test_invalidate(void **state)
 	dfx_free(d);
 }
 
+/* 6.12 (as recorded on the real kernel): no fault queue on a paging HWPT,
+ * and INVALIDATE finds nested HWPTs only. */
+static void test_hwpt_6_12(void **state)
+{
+	struct dfx *d = dfx_new_kernel(IEMU_KERNEL_6_12, edu);
+	uint32_t ioas = ioas_alloc(&d->fx);
+	struct iommu_hwpt_invalidate inv = { .size = sizeof(inv) };
+
+	(void)state;
+	assert_int_equal(bind(d), 2);
+	assert_int_equal(hwpt_alloc(d, 2, ioas, IOMMU_HWPT_FAULT_ID_VALID), -EOPNOTSUPP);
+	inv.hwpt_id = hwpt_alloc(d, 2, ioas, 0);
+	assert_int_equal(ioc(&d->fx, IOMMU_HWPT_INVALIDATE, &inv), -ENOENT);
+	inv.hwpt_id = ioas;
+	assert_int_equal(ioc(&d->fx, IOMMU_HWPT_INVALIDATE, &inv), -ENOENT);
+	inv.entry_num = 1;
+	assert_int_equal(ioc(&d->fx, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);
+	dfx_free(d);
+}
+
 /* ---- the edu flow: DMA through the IOMMU, MSI ---- */
 
 static void edu_dma(struct dfx *d, uint64_t ram, uint64_t dev_addr, uint64_t len,
@@ -587,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_hw_info),
 		cmocka_unit_test(test_hwpt_alloc_errors),
 		cmocka_unit_test(test_invalidate),
+		cmocka_unit_test(test_hwpt_6_12),
 		cmocka_unit_test(test_edu_flow),
 	};
 

@@ -20,6 +20,7 @@ static const char *const dmat[] = { "dmatest,queues=3", NULL };
 #define EDU_BAR_SIZE 0x100000
 #define EDU_RAISE 0x60
 #define EDU_ACK 0x64
+#define EDU_IRQ_STATUS 0x24
 #define LIVE 0x04
 
 /* ---- fixtures ---- */
@@ -759,6 +760,31 @@ static void test_msi(void **state)
 	dfx_free(d);
 }
 
+/* An MSI is a memory write: with bus mastering off it never leaves the
+ * function, though edu still latches the interrupt in its status. */
+static void test_msi_needs_bus_master(void **state)
+{
+	int mfd = new_eventfd();
+	struct dfx *d = bound(edu);
+	uint16_t cmd;
+
+	(void)state;
+	enable_device(d);
+	assert_int_equal(set_irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX, 0, mfd), 0);
+	cmd = cfg_read(d, PCI_COMMAND, 2);
+	cfg_write(d, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MASTER);
+	edu_raise(d);
+	assert_true(quiet(mfd));
+	assert_int_equal(bar_read(d, 0, EDU_IRQ_STATUS, 4), 1);
+	edu_ack(d);
+	cfg_write(d, PCI_COMMAND, 2, cmd);
+	edu_raise(d);
+	assert_int_equal(wait_eventfd(mfd, 5000), 1);
+	assert_int_equal(irq_disable(d, VFIO_PCI_MSI_IRQ_INDEX), 0);
+	close(mfd);
+	dfx_free(d);
+}
+
 /* dmatest: a NOP descriptor with DMATEST_DESC_IRQ on queue q, whose ring is
  * at iova (mapped from ring, ours). */
 static void dmatest_nop(struct dfx *d, struct dmatest_desc *ring, uint64_t iova,
@@ -848,8 +874,8 @@ static void test_config_identity(void **state)
 	assert_int_equal(cfg_read(d, PCI_VENDOR_ID, 2), 0x1234);
 	assert_int_equal(cfg_read(d, PCI_DEVICE_ID, 2), 0x11e8);
 	assert_int_equal(cfg_read(d, PCI_VENDOR_ID, 4), 0x11e81234);
-	/* Class 0xff0000 above revision 0x10. */
-	assert_int_equal(cfg_read(d, PCI_CLASS_REVISION, 4), 0xff000010);
+	/* Class 0x00ff00 (QEMU's edu: sub-class 0xff) above revision 0x10. */
+	assert_int_equal(cfg_read(d, PCI_CLASS_REVISION, 4), 0x00ff0010);
 	assert_int_equal(cfg_read(d, PCI_REVISION_ID, 1), 0x10);
 	assert_int_equal(cfg_read(d, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4);
 	assert_int_equal(cfg_read(d, PCI_SUBSYSTEM_ID, 2), 0x1100);
@@ -872,6 +898,30 @@ static void test_config_identity(void **state)
 	/* Status bits cannot be cleared or set by userspace. */
 	cfg_write(d, PCI_STATUS, 2, 0xffff);
 	assert_int_equal(cfg_read(d, PCI_STATUS, 2), PCI_STATUS_CAP_LIST);
+	dfx_free(d);
+}
+
+/* What QEMU's PCI core lets software write, as a real kernel shows it. */
+static void test_config_qemu_write_rules(void **state)
+{
+	struct dfx *d = bound(edu);
+	uint16_t cmd = cfg_read(d, PCI_COMMAND, 2);
+
+	(void)state;
+	/* No latency timer, no parity checking: both read 0. */
+	cfg_write(d, PCI_LATENCY_TIMER, 1, 0x40);
+	assert_int_equal(cfg_read(d, PCI_LATENCY_TIMER, 1), 0);
+	cfg_write(d, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_SERR | PCI_COMMAND_PARITY);
+	assert_int_equal(cfg_read(d, PCI_COMMAND, 2), PCI_COMMAND_MEMORY | PCI_COMMAND_SERR);
+	cfg_write(d, PCI_COMMAND, 2, cmd);
+	/* Device-specific dwords outside the capabilities are storage... */
+	cfg_write(d, 0x60, 4, 0x55555555);
+	assert_int_equal(cfg_read(d, 0x60, 4), 0x55555555);
+	cfg_write(d, 0xfc, 4, 0xaaaaaaaa);
+	assert_int_equal(cfg_read(d, 0xfc, 4), 0xaaaaaaaa);
+	/* ...the capability's own bytes are not. */
+	cfg_write(d, EDU_MSI_CAP + PCI_CAP_LIST_NEXT, 1, 0x80);
+	assert_int_equal(cfg_read(d, EDU_MSI_CAP + PCI_CAP_LIST_NEXT, 1), 0);
 	dfx_free(d);
 }
 
@@ -1110,6 +1160,24 @@ static void test_bar_io(void **state)
 	assert_int_equal(iemu_devfile_read(d->file, b, 4, REGION(VFIO_PCI_VGA_REGION_INDEX)),
 			 -EINVAL);
 	assert_int_equal(iemu_devfile_read(d->file, b, 4, REGION(9)), -EINVAL);
+	dfx_free(d);
+}
+
+/* edu takes 4- and 8-byte accesses only: narrower ones read 0 (ones for a
+ * wrong size of 4 or 8) and writes of them are dropped. */
+static void test_bar_io_narrow(void **state)
+{
+	struct dfx *d = bound(edu);
+
+	(void)state;
+	assert_int_equal(bar_read(d, 0, 0x00, 1), 0);
+	assert_int_equal(bar_read(d, 0, 0x00, 2), 0);
+	assert_int_equal(bar_read(d, 0, 0x80, 2), 0);
+	assert_int_equal(bar_read(d, 0, 0x00, 8), ~0ULL);
+	bar_write(d, 0, LIVE, 4, 0);
+	bar_write(d, 0, LIVE, 2, 0x1234);
+	bar_write(d, 0, LIVE, 1, 0x12);
+	assert_int_equal(bar_read(d, 0, LIVE, 4), 0xffffffff);
 	dfx_free(d);
 }
 
@@ -1436,6 +1504,32 @@ static void test_ioeventfd_write(void **state)
 	dfx_free(d);
 }
 
+/* Two ioeventfds on one eventfd: one signal runs both, the newest first
+ * (the kernel's wait queue order), so the oldest one's data stays. */
+static void test_ioeventfd_shared_eventfd(void **state)
+{
+	struct dfx *d = bound(edu);
+	int efd = new_eventfd();
+
+	(void)state;
+	assert_int_equal(ioeventfd(d, IOE_32, LIVE, 0x0f0f0f0f, efd), 0);
+	assert_int_equal(ioeventfd(d, IOE_32, LIVE, 0x11111111, efd), 0);
+	bar_write(d, 0, 0x80, 8, 0);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_64, 0x80, 0x42, efd), 0);
+	assert_int_equal(eventfd_write(efd, 1), 0);
+	WAIT_FOR(bar_read(d, 0, 0x80, 8) == 0x42);
+	WAIT_FOR(wait_eventfd(efd, 0) == 0);
+	assert_int_equal(bar_read(d, 0, LIVE, 4), 0xf0f0f0f0);
+	/* Without the oldest, the newer one's data stays. */
+	assert_int_equal(ioeventfd(d, IOE_32, LIVE, 0x0f0f0f0f, -1), 0);
+	bar_write(d, 0, 0x80, 8, 0);
+	assert_int_equal(eventfd_write(efd, 1), 0);
+	WAIT_FOR(bar_read(d, 0, 0x80, 8) == 0x42);
+	assert_int_equal(bar_read(d, 0, LIVE, 4), 0xeeeeeeee);
+	close(efd);
+	dfx_free(d);
+}
+
 static void test_ioeventfd_msix_table(void **state)
 {
 	struct dfx *d = bound(dmat);
@@ -1507,8 +1601,10 @@ int main(void)
 		cmocka_unit_test(test_intx_unmask_eventfd),
 		cmocka_unit_test(test_intx_then_msi),
 		cmocka_unit_test(test_msi),
+		cmocka_unit_test(test_msi_needs_bus_master),
 		cmocka_unit_test(test_msix),
 		cmocka_unit_test(test_config_identity),
+		cmocka_unit_test(test_config_qemu_write_rules),
 		cmocka_unit_test(test_config_identity_dmatest),
 		cmocka_unit_test(test_config_bar_sizing),
 		cmocka_unit_test(test_config_bar_sizing_64),
@@ -1518,6 +1614,7 @@ int main(void)
 		cmocka_unit_test(test_memory_decode),
 		cmocka_unit_test(test_bus_master_off_refuses_dma),
 		cmocka_unit_test(test_bar_io),
+		cmocka_unit_test(test_bar_io_narrow),
 		cmocka_unit_test(test_bar_msix_table),
 		cmocka_unit_test(test_vendor_region),
 		cmocka_unit_test(test_reset_edu),
@@ -1529,6 +1626,7 @@ int main(void)
 		cmocka_unit_test(test_hot_reset),
 		cmocka_unit_test(test_ioeventfd_errors),
 		cmocka_unit_test(test_ioeventfd_write),
+		cmocka_unit_test(test_ioeventfd_shared_eventfd),
 		cmocka_unit_test(test_ioeventfd_msix_table),
 		cmocka_unit_test(test_close_quiesces),
 	};
