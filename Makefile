@@ -121,11 +121,15 @@ $(BUILD)/scenarios/%: tests/kernel/%.c tests/kernel/scenario.h
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) -U_FORTIFY_SOURCE $(BASE_CFLAGS) -o $@ $<
 
+# The calls the in-process shim (tests/e2e/shim.c) takes over.
+SHIM_WRAP := -Wl,--wrap=open,--wrap=ioctl,--wrap=close,--wrap=pread,--wrap=pwrite \
+	-Wl,--wrap=read,--wrap=write,--wrap=lseek,--wrap=poll
+
 $(BUILD)/scenarios/%-inproc: tests/kernel/%.c tests/kernel/scenario.h tests/e2e/shim.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) -U_FORTIFY_SOURCE $(CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/shim.c \
-		$(LIB_OBJ) $(LDLIBS) -Wl,--wrap=open,--wrap=ioctl,--wrap=close,--wrap=pread,--wrap=pwrite
+		$(LIB_OBJ) $(LDLIBS) $(SHIM_WRAP)
 
 $(PATHS_CHECK_BIN): tests/e2e/paths_check.c
 	@mkdir -p $(dir $@)
@@ -169,7 +173,7 @@ $(DMA_BENCH_INPROC): tests/bench/dma_bench.c tests/e2e/shim.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/e2e/shim.c $(LIB_OBJ) $(LDLIBS) \
-		-Wl,--wrap=open,--wrap=ioctl,--wrap=close,--wrap=pread,--wrap=pwrite
+		$(SHIM_WRAP)
 
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
