@@ -279,6 +279,33 @@ static void options(uint32_t ioas)
 	destroy("opt_destroy_fresh", fresh);
 }
 
+/* VFIO_CHECK_EXTENSION of the other types and features; an ioctl of the
+ * type1 container the compatibility layer does not serve. */
+static void extensions(void)
+{
+	static const struct {
+		const char *name;
+		unsigned long ext;
+	} exts[] = {
+		{ "vfio_ext_type1", VFIO_TYPE1_IOMMU },
+		{ "vfio_ext_unmap_all", VFIO_UNMAP_ALL },
+		{ "vfio_ext_noiommu", VFIO_NOIOMMU_IOMMU },
+		{ "vfio_ext_nesting", __VFIO_RESERVED_TYPE1_NESTING_IOMMU },
+		{ "vfio_ext_update_vaddr", VFIO_UPDATE_VADDR },
+		{ "vfio_ext_unknown", 99 },
+	};
+	/* struct vfio_iommu_type1_dirty_bitmap, flags START (1 << 0) */
+	struct { uint32_t argsz, flags; } db = { .argsz = sizeof(db), .flags = 1 };
+	long r;
+
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		errno = 0;
+		r = ioctl(fd, VFIO_CHECK_EXTENSION, exts[i].ext);
+		step(exts[i].name, r, errno, NULL);
+	}
+	IOC("vfio_dirty_pages", fd, VFIO_IOMMU_DIRTY_PAGES, &db);
+}
+
 static void compat(uint32_t ioas)
 {
 	struct vfio_iommu_type1_dma_map dm = {
@@ -304,6 +331,7 @@ static void compat(uint32_t ioas)
 	step("vfio_ext_type1v2", r, errno, NULL);
 	r = ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU);
 	step("vfio_ext_cc_no_ioas", r, errno, NULL);
+	extensions();
 	IOC("vfio_map_no_ioas", fd, VFIO_IOMMU_MAP_DMA, &dm);
 	vfio_ioas("vfio_ioas_set", IOMMU_VFIO_IOAS_SET, ioas);
 	vfio_ioas("vfio_ioas_get", IOMMU_VFIO_IOAS_GET, 0);
