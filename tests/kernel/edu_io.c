@@ -59,7 +59,8 @@ static void set_irqs(const char *name, uint32_t flags, uint32_t index, uint32_t 
 	} a = { .s = { .argsz = sizeof(a.s) + len, .flags = flags, .index = index,
 		       .start = start, .count = count } };
 
-	memcpy(a.data, data, len);
+	if (len)
+		memcpy(a.data, data, len);
 	IOC(name, dev, VFIO_DEVICE_SET_IRQS, &a);
 }
 
