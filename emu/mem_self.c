@@ -38,6 +38,7 @@ struct mem_self {
 
 /* volatile: the stores around memcpy must not be merged away */
 static __thread sigjmp_buf *volatile guard;
+static __thread int guard_sig; /* the signal that jumped back */
 static struct sigaction old_segv, old_bus;
 static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
 
@@ -45,8 +46,10 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 {
 	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
 
-	if (guard)
+	if (guard) {
+		guard_sig = sig;
 		siglongjmp(*guard, 1);
+	}
 	if (old->sa_flags & SA_SIGINFO) {
 		old->sa_sigaction(sig, si, uc);
 	} else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
@@ -68,14 +71,22 @@ static void install_guard(void)
 }
 
 /* memmove that turns a fault into -EFAULT (ranges may overlap: a device
- * copying inside one buffer).  SA_NODEFER leaves the signal unblocked, so
- * the jump need not restore the signal mask. */
+ * copying inside one buffer).  SA_NODEFER leaves the signal unblocked in
+ * our handler, so the copy saves no mask (a system call per copy).  But a
+ * handler installed after ours may run ours from its own, with the signal
+ * blocked (libFuzzer's does): the jump skips its return, so unblock the
+ * signal here, or the next fault kills the process. */
 static int guarded_copy(void *dst, const void *src, size_t len)
 {
 	sigjmp_buf jb;
 
 	if (sigsetjmp(jb, 0)) {
+		sigset_t set;
+
 		guard = NULL;
+		sigemptyset(&set);
+		sigaddset(&set, guard_sig);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 		return -EFAULT;
 	}
 	guard = &jb;

@@ -47,6 +47,11 @@ int pt_map(struct pt *pt, uint64_t iova, uint64_t last, uint64_t pa,
 
 	if (iova < pt->aperture_start || last > pt->aperture_last || last < iova)
 		return -EINVAL;
+	/* An entry neither readable nor writable cannot be expressed (the
+	 * kernel's page table formats refuse it): VFIO_IOMMU_MAP_DMA takes
+	 * flags 0, and then a domain refuses the mapping. */
+	if (!(prot & (PT_READ | PT_WRITE)))
+		return -EINVAL;
 	if ((iova | pa | (last + 1)) & mask)
 		return -EINVAL;
 	pthread_rwlock_wrlock(&pt->lock);
