@@ -1156,6 +1156,38 @@ static void gather(struct ioas *ioas, uint64_t addr, uint64_t len, uint8_t *buf)
 	}
 }
 
+/* Where the bytes behind [cur, last] of area a live: the arena (user
+ * pages) or the memfd, as [*from, *to] of that space. */
+static int backing(const struct area *a, uint64_t cur, uint64_t last, uint64_t *from,
+		   uint64_t *to)
+{
+	const struct pages *p = a->pages;
+
+	*from = (p->type == PAGES_USER ? p->uptr : p->start) + area_byte(a, cur);
+	*to = *from + (last - cur);
+	return p->type;
+}
+
+/* Whether two IOVA ranges of len bytes share memory: two mappings of the
+ * same user pages or file range alias, whatever their page sets. */
+static bool aliased(struct ioas *ioas, uint64_t a1, uint64_t a2, uint64_t len)
+{
+	struct iopt_contig c1, c2;
+	uint64_t f1, t1, f2, t2;
+
+	for (struct area *a = iopt_contig_first(&c1, &ioas->iopt, a1, a1 + len - 1); a;
+	     a = iopt_contig_next(&c1)) {
+		int k1 = backing(a, c1.cur, iopt_contig_last(&c1), &f1, &t1);
+
+		for (struct area *b = iopt_contig_first(&c2, &ioas->iopt, a2, a2 + len - 1); b;
+		     b = iopt_contig_next(&c2))
+			if (backing(b, c2.cur, iopt_contig_last(&c2), &f2, &t2) == k1 &&
+			    f1 <= t2 && f2 <= t1)
+				return true;
+	}
+	return false;
+}
+
 /* An offset inside (or just past) a mapping: pages, half pages, bytes. */
 static uint64_t area_off(uint16_t v)
 {
@@ -1281,16 +1313,7 @@ static void op_dma(struct in *in)
 		H_CHECK(!memcmp(buf, after, len), "DMA write did not land where the areas say");
 	} else {
 		/* Overlapping copies are not defined byte by byte. */
-		bool overlap = false;
-		struct iopt_contig c1, c2;
-
-		for (struct area *a = iopt_contig_first(&c1, &ioas->iopt, addr, addr + len - 1); a;
-		     a = iopt_contig_next(&c1))
-			for (struct area *s = iopt_contig_first(&c2, &ioas->iopt, saddr,
-								saddr + len - 1);
-			     s; s = iopt_contig_next(&c2))
-				overlap |= a->pages == s->pages;
-		if (!overlap)
+		if (!aliased(ioas, addr, saddr, len))
 			H_CHECK(!memcmp(src, after, len), "DMA copy did not copy");
 	}
 	if (d->dma_pt && write && d->dma_pt->dirty_tracking) {
