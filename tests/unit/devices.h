@@ -220,4 +220,24 @@ static inline struct iemu_fault last_fault(struct iemu_device *dev)
 	return f[n - 1];
 }
 
+/* How many faults the device has recorded. */
+static inline uint64_t nfaults(struct dfx *d)
+{
+	return iemu_device_faults(d->dev, NULL, 0, NULL);
+}
+
+/* The device's fault number seq (1, 2, ...), which must be in the log. */
+static inline struct iemu_fault fault_no(struct dfx *d, uint64_t seq)
+{
+	struct iemu_fault f[16];
+	unsigned int n = 0;
+
+	iemu_device_faults(d->dev, f, 16, &n);
+	for (unsigned int i = 0; i < n; i++)
+		if (f[i].seq == seq)
+			return f[i];
+	fail_msg("fault %llu is not in the log", (unsigned long long)seq);
+	return f[0];
+}
+
 #endif

@@ -7,6 +7,7 @@
  * object and whose DMA goes through it.
  */
 #include "devices.h"
+#include "dmatest_ring.h"
 #include "access.h"
 
 #define IOVA 0x100000ULL
@@ -392,70 +393,7 @@ static void test_rw_through_mappings(void **state)
 
 /* ---- the emulated device: an ACCESS instead of a DEVICE ---- */
 
-#define RING_IOVA 0x10000ULL
-#define NDESC 16u
-#define COMPL_OFF 0x800u
-#define QREG(r) (DMATEST_QUEUE(0) + (r))
-
 static const char *const emulated[] = { "dmatest,emulated", NULL };
-
-struct ring {
-	struct dfx *d;
-	uint8_t *mem;
-	unsigned int tail;
-};
-
-static void ring_enable(struct ring *r)
-{
-	bar_write(r->d, 0, QREG(DMATEST_Q_CTRL), 4, 0);
-	bar_write(r->d, 0, QREG(DMATEST_Q_RING), 8, RING_IOVA);
-	bar_write(r->d, 0, QREG(DMATEST_Q_SIZE), 4, NDESC);
-	bar_write(r->d, 0, QREG(DMATEST_Q_CTRL), 4, DMATEST_CTRL_ENABLE);
-	r->tail = 0;
-}
-
-static void ring_init(struct ring *r, struct dfx *d, uint32_t ioas)
-{
-	r->d = d;
-	r->mem = pages(1);
-	assert_int_equal(map_at(&d->fx, ioas, r->mem, PG, RING_IOVA, RW), 0);
-	enable_device(d);
-	ring_enable(r);
-}
-
-/* One descriptor, waited for: its completion status, -1 if the queue halted. */
-static int submit(struct ring *r, uint8_t op, uint64_t dst, uint64_t src, uint32_t len)
-{
-	struct dmatest_desc *desc = (struct dmatest_desc *)r->mem + r->tail;
-	struct dmatest_compl *c = (struct dmatest_compl *)(r->mem + COMPL_OFF) + r->tail;
-	unsigned int next = (r->tail + 1) % NDESC;
-
-	*desc = (struct dmatest_desc){
-		.op = op, .len = len, .src = src, .dst = dst,
-		.compl = RING_IOVA + COMPL_OFF + r->tail * sizeof(*c),
-	};
-	*c = (struct dmatest_compl){ .status = DMATEST_ST_PENDING };
-	bar_write(r->d, 0, QREG(DMATEST_Q_TAIL), 4, next);
-	WAIT_FOR(bar_read(r->d, 0, QREG(DMATEST_Q_HEAD), 4) == next ||
-		 (bar_read(r->d, 0, QREG(DMATEST_Q_STATUS), 4) & DMATEST_STATUS_HALTED));
-	if (bar_read(r->d, 0, QREG(DMATEST_Q_STATUS), 4) & DMATEST_STATUS_HALTED)
-		return -1;
-	r->tail = next;
-	return (int)c->status;
-}
-
-static struct iemu_fault fault_no(struct dfx *d, uint64_t seq)
-{
-	struct iemu_fault f[16];
-	unsigned int n = 0;
-
-	iemu_device_faults(d->dev, f, 16, &n);
-	for (unsigned int i = 0; i < n; i++)
-		if (f[i].seq == seq)
-			return f[i];
-	fail_msg("fault %llu is not in the log", (unsigned long long)seq);
-	return f[0];
-}
 
 static void test_emulated_bind_gives_an_access(void **state)
 {

@@ -8,75 +8,15 @@
  * IOMMU_HWPT_GET_DIRTY_BITMAP reports as Linux 7.3 does.
  */
 #include "devices.h"
+#include "dmatest_ring.h"
 
 static const char *const dmatest[] = { "dmatest,queues=2", NULL };
 static const char *const edu[] = { "edu,dma_delay=0", NULL };
 
-/* ---- a queue of the dmatest device: one ring page in IOVA space ---- */
-
-#define RING_IOVA 0x10000ULL
-#define NDESC 16u
-#define COMPL_OFF 0x800u
-#define QREG(r) (DMATEST_QUEUE(0) + (r))
+/* ---- data buffers, and the copy and fill descriptors (dmatest_ring.h) ---- */
 
 #define DATA 0x200000ULL /* where tests map their buffers */
 #define FILL_AB 0xababababababababULL
-
-struct ring {
-	struct dfx *d;
-	uint8_t *mem;        /* descriptors at 0, completion records at COMPL_OFF */
-	unsigned int tail;   /* the driver's copy of TAIL */
-	struct dmatest_compl last;
-};
-
-/* (Re)enable queue 0: HEAD and TAIL go back to 0, a halt clears. */
-static void ring_enable(struct ring *r)
-{
-	bar_write(r->d, 0, QREG(DMATEST_Q_CTRL), 4, 0);
-	bar_write(r->d, 0, QREG(DMATEST_Q_RING), 8, RING_IOVA);
-	bar_write(r->d, 0, QREG(DMATEST_Q_SIZE), 4, NDESC);
-	bar_write(r->d, 0, QREG(DMATEST_Q_CTRL), 4, DMATEST_CTRL_ENABLE);
-	r->tail = 0;
-}
-
-/* The ring page mapped at RING_IOVA of ioas, the device enabled (decode
- * and bus mastering), queue 0 running. */
-static void ring_init(struct ring *r, struct dfx *d, uint32_t ioas)
-{
-	r->d = d;
-	r->mem = pages(1);
-	assert_int_equal(map_at(&d->fx, ioas, r->mem, PG, RING_IOVA, RW), 0);
-	enable_device(d);
-	ring_enable(r);
-}
-
-static void ring_fini(struct ring *r)
-{
-	munmap(r->mem, PG);
-}
-
-/* Submit one descriptor and wait until the device retired it: its
- * completion status (the record in r->last), or -1 if the queue halted. */
-static int submit(struct ring *r, uint8_t op, uint64_t dst, uint64_t src, uint32_t len)
-{
-	struct dmatest_desc *desc = (struct dmatest_desc *)r->mem + r->tail;
-	struct dmatest_compl *c = (struct dmatest_compl *)(r->mem + COMPL_OFF) + r->tail;
-	unsigned int next = (r->tail + 1) % NDESC;
-
-	*desc = (struct dmatest_desc){
-		.op = op, .len = len, .src = src, .dst = dst,
-		.compl = RING_IOVA + COMPL_OFF + r->tail * sizeof(*c),
-	};
-	*c = (struct dmatest_compl){ .status = DMATEST_ST_PENDING };
-	bar_write(r->d, 0, QREG(DMATEST_Q_TAIL), 4, next);
-	WAIT_FOR(bar_read(r->d, 0, QREG(DMATEST_Q_HEAD), 4) == next ||
-		 (bar_read(r->d, 0, QREG(DMATEST_Q_STATUS), 4) & DMATEST_STATUS_HALTED));
-	if (bar_read(r->d, 0, QREG(DMATEST_Q_STATUS), 4) & DMATEST_STATUS_HALTED)
-		return -1;
-	r->tail = next;
-	r->last = *c;
-	return (int)c->status;
-}
 
 static int copy(struct ring *r, uint64_t dst, uint64_t src, uint32_t len)
 {
@@ -101,25 +41,6 @@ static struct dfx *setup_dev(const char *const *devs, bool do_attach, uint32_t *
 	if (do_attach)
 		assert_int_equal(attach(d, *ioas), 3);
 	return d;
-}
-
-static uint64_t nfaults(struct dfx *d)
-{
-	return iemu_device_faults(d->dev, NULL, 0, NULL);
-}
-
-/* The device's fault number seq (1, 2, ...), which must be in the log. */
-static struct iemu_fault fault_no(struct dfx *d, uint64_t seq)
-{
-	struct iemu_fault f[16];
-	unsigned int n = 0;
-
-	iemu_device_faults(d->dev, f, 16, &n);
-	for (unsigned int i = 0; i < n; i++)
-		if (f[i].seq == seq)
-			return f[i];
-	fail_msg("fault %llu is not in the log", (unsigned long long)seq);
-	return f[0];
 }
 
 static void assert_fault(struct dfx *d, uint64_t seq, enum iemu_fault_kind kind,

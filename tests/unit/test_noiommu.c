@@ -73,24 +73,6 @@ static void edu_dma(struct dfx *d, uint64_t ram, uint64_t dev_addr, uint64_t len
 	WAIT_FOR(!(bar_read(d, 0, 0x98, 8) & 0x1));
 }
 
-static uint64_t nfaults(struct dfx *d)
-{
-	return iemu_device_faults(d->dev, NULL, 0, NULL);
-}
-
-static struct iemu_fault fault_no(struct dfx *d, uint64_t seq)
-{
-	struct iemu_fault f[16];
-	unsigned int n = 0;
-
-	iemu_device_faults(d->dev, f, 16, &n);
-	for (unsigned int i = 0; i < n; i++)
-		if (f[i].seq == seq)
-			return f[i];
-	fail_msg("fault %llu is not in the log", (unsigned long long)seq);
-	return f[0];
-}
-
 static void assert_bytes(const uint8_t *p, uint8_t v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
