@@ -338,6 +338,22 @@ static int pasid_supported(struct iemu_device *d)
 	return d->emulated ? -EOPNOTSUPP : 0;
 }
 
+/* The pasid field that follows [0, minsz) of an ATTACH or DETACH whose
+ * flags ask for a PASID: the device must offer them, argsz cover it. */
+static int copy_pasid(struct iemu_device *d, struct iemu_proc *caller, uint64_t arg,
+		      uint32_t argsz, uint32_t minsz, uint32_t xend, uint32_t *pasid)
+{
+	int rc = pasid_supported(d);
+
+	if (rc)
+		return rc;
+	if (argsz < xend)
+		return -EINVAL;
+	if (copy_from_user(caller, pasid, arg + minsz, xend - minsz))
+		return -EFAULT;
+	return 0;
+}
+
 static long attach_ioctl(struct iemu_devfile *f, struct iemu_proc *caller, uint64_t arg)
 {
 	const uint32_t minsz = offsetofend(struct vfio_device_attach_iommufd_pt, pt_id);
@@ -353,13 +369,9 @@ static long attach_ioctl(struct iemu_devfile *f, struct iemu_proc *caller, uint6
 		return -EINVAL;
 	pasid_flag = at.flags & VFIO_DEVICE_ATTACH_PASID;
 	if (pasid_flag) {
-		rc = pasid_supported(d);
+		rc = copy_pasid(d, caller, arg, at.argsz, minsz, xend, &at.pasid);
 		if (rc)
 			return rc;
-		if (at.argsz < xend)
-			return -EINVAL;
-		if (copy_from_user(caller, &at.pasid, arg + minsz, xend - minsz))
-			return -EFAULT;
 	}
 	rc = do_attach(d, pasid_flag, at.pasid, &at.pt_id);
 	if (rc)
@@ -389,13 +401,9 @@ static long detach_ioctl(struct iemu_devfile *f, struct iemu_proc *caller, uint6
 		return -EINVAL;
 	pasid_flag = dt.flags & VFIO_DEVICE_DETACH_PASID;
 	if (pasid_flag) {
-		rc = pasid_supported(d);
+		rc = copy_pasid(d, caller, arg, dt.argsz, minsz, xend, &dt.pasid);
 		if (rc)
 			return rc;
-		if (dt.argsz < xend)
-			return -EINVAL;
-		if (copy_from_user(caller, &dt.pasid, arg + minsz, xend - minsz))
-			return -EFAULT;
 	}
 	rc = do_detach(d, pasid_flag, dt.pasid);
 	if (!rc && !d->attached && !d->pasid0)
