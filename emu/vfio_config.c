@@ -99,8 +99,15 @@ static void msi_perms(struct vfio_config *c, unsigned int pos, uint16_t flags)
 	}
 }
 
+/* A field of a snapshot of the function's configuration space; all ones
+ * past its end, as the function answers there. */
+static uint32_t raw_get(const uint8_t *raw, unsigned int off, unsigned int n)
+{
+	return off + n <= PCIFN_CFG_SIZE ? get(raw, off, n) : ~0u;
+}
+
 /* The length vfio-pci gives a capability; 0 hides it. */
-static unsigned int cap_len(struct pcifn *fn, uint8_t id, unsigned int pos)
+static unsigned int cap_len(const uint8_t *raw, uint8_t id, unsigned int pos)
 {
 	uint16_t flags;
 	unsigned int len;
@@ -111,9 +118,9 @@ static unsigned int cap_len(struct pcifn *fn, uint8_t id, unsigned int pos)
 	case PCI_CAP_ID_MSIX:
 		return PCI_CAP_MSIX_SIZEOF;
 	case PCI_CAP_ID_VNDR:
-		return pcifn_cfg_read(fn, pos + PCI_CAP_FLAGS, 1);
+		return raw_get(raw, pos + PCI_CAP_FLAGS, 1);
 	case PCI_CAP_ID_MSI:
-		flags = pcifn_cfg_read(fn, pos + PCI_MSI_FLAGS, 2);
+		flags = raw_get(raw, pos + PCI_MSI_FLAGS, 2);
 		len = 10;
 		if (flags & PCI_MSI_FLAGS_64BIT)
 			len += 4;
@@ -125,28 +132,27 @@ static unsigned int cap_len(struct pcifn *fn, uint8_t id, unsigned int pos)
 	}
 }
 
-static void cap_init(struct vfio_config *c, struct pcifn *fn)
+static void cap_init(struct vfio_config *c, const uint8_t *raw)
 {
 	uint8_t *prev = &c->v[PCI_CAPABILITY_LIST];
 	unsigned int pos, loops = (PCIFN_CFG_SIZE - HEADER_SIZE) / PCI_CAP_SIZEOF;
 	unsigned int caps = 0;
 
-	if (!(pcifn_cfg_read(fn, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+	if (!(raw_get(raw, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
 		return;
-	pos = pcifn_cfg_read(fn, PCI_CAPABILITY_LIST, 1);
+	pos = raw_get(raw, PCI_CAPABILITY_LIST, 1);
 	while (pos && pos + 1 < PCIFN_CFG_SIZE && loops--) {
-		uint8_t id = pcifn_cfg_read(fn, pos, 1);
-		uint8_t next = pcifn_cfg_read(fn, pos + PCI_CAP_LIST_NEXT, 1);
-		unsigned int len = id ? cap_len(fn, id, pos) : 0;
+		uint8_t id = raw_get(raw, pos, 1);
+		uint8_t next = raw_get(raw, pos + PCI_CAP_LIST_NEXT, 1);
+		unsigned int len = id ? cap_len(raw, id, pos) : 0;
 
-		if (!len || pos + len > PCIFN_CFG_SIZE) {
+		if (!len || len > PCIFN_CFG_SIZE - pos) {
 			*prev = next;
 			pos = next;
 			continue;
 		}
 		memset(c->map + pos, id, len);
-		for (unsigned int i = 0; i < len; i++)
-			c->v[pos + i] = pcifn_cfg_read(fn, pos + i, 1);
+		memcpy(c->v + pos, raw + pos, len);
 		if (id == PCI_CAP_ID_PM)
 			pm_perms(c, pos);
 		else if (id == PCI_CAP_ID_MSI)
@@ -161,17 +167,19 @@ static void cap_init(struct vfio_config *c, struct pcifn *fn)
 
 void vfio_config_init(struct vfio_config *c, struct pcifn *fn)
 {
+	uint8_t raw[PCIFN_CFG_SIZE];
+
+	pcifn_cfg_snapshot(fn, raw);
 	memset(c, 0, sizeof(*c));
 	memset(c->map, CAP_BASIC, HEADER_SIZE);
 	memset(c->map + HEADER_SIZE, CAP_INVALID, PCIFN_CFG_SIZE - HEADER_SIZE);
-	for (unsigned int i = 0; i < HEADER_SIZE; i++)
-		c->v[i] = pcifn_cfg_read(fn, i, 1);
+	memcpy(c->v, raw, HEADER_SIZE);
 	basic_perms(c);
 	c->bardirty = true;
 	for (unsigned int i = 0; i < 6; i++)
 		c->rbar[i] = get(c->v, PCI_BASE_ADDRESS_0 + 4 * i, 4);
 	c->rbar[6] = get(c->v, PCI_ROM_ADDRESS, 4);
-	cap_init(c, fn);
+	cap_init(c, raw);
 }
 
 bool vfio_config_memory_enabled(const struct vfio_config *c)

@@ -59,8 +59,7 @@ int vfio_pci_open(struct iemu_device *d)
 	d->reset_works = fn->pm_cap && fn->pm_reset;
 	if (d->reset_works)
 		pcifn_reset(fn);
-	for (unsigned int i = 0; i < PCIFN_CFG_SIZE; i++)
-		d->saved_cfg[i] = pcifn_cfg_read(fn, i, 1);
+	pcifn_cfg_snapshot(fn, d->saved_cfg);
 	pcifn_intx_disable(fn, false);
 	vfio_config_init(&d->cfg, fn);
 	d->power_state = 0;

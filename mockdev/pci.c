@@ -168,6 +168,13 @@ uint32_t pcifn_cfg_read(struct pcifn *fn, unsigned int off, unsigned int size)
 	return val;
 }
 
+void pcifn_cfg_snapshot(struct pcifn *fn, uint8_t *out)
+{
+	pthread_mutex_lock(&fn->lock);
+	memcpy(out, fn->cfg, PCIFN_CFG_SIZE);
+	pthread_mutex_unlock(&fn->lock);
+}
+
 static unsigned int power_state(const struct pcifn *fn)
 {
 	return fn->pm_cap ? get16(fn->cfg, fn->pm_cap + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK : 0;
@@ -191,7 +198,8 @@ void pcifn_cfg_write(struct pcifn *fn, unsigned int off, unsigned int size,
 	old_state = power_state(fn);
 	was = intx_out(fn);
 	for (unsigned int i = 0; i < size; i++) {
-		uint8_t b = val >> (8 * i), o = off + i;
+		uint8_t b = val >> (8 * i);
+		unsigned int o = off + i;
 
 		fn->cfg[o] = (fn->cfg[o] & ~fn->wmask[o]) | (b & fn->wmask[o]);
 		fn->cfg[o] &= ~(b & fn->w1c[o]);

@@ -107,6 +107,10 @@ unsigned int pcifn_add_pm(struct pcifn *fn, bool no_soft_reset);
 
 /* Configuration access as the host kernel makes it (sizes 1, 2, 4). */
 uint32_t pcifn_cfg_read(struct pcifn *fn, unsigned int off, unsigned int size);
+/* The whole configuration space at one instant (out: PCIFN_CFG_SIZE
+ * bytes), as pci_save_state reads it, under one lock rather than one per
+ * byte. */
+void pcifn_cfg_snapshot(struct pcifn *fn, uint8_t *out);
 void pcifn_cfg_write(struct pcifn *fn, unsigned int off, unsigned int size,
 		     uint32_t val);
 

@@ -10,6 +10,8 @@
  */
 #include "devices.h"
 
+#include "pci.h"
+#include "vfio_config.h"
 #include "device.h" /* the function's own registers, under vfio-pci's view */
 
 static const char *const edu[] = { "edu,dma_delay=0", NULL };
@@ -1037,6 +1039,32 @@ static void test_config_caps_dmatest(void **state)
 	dfx_free(d);
 }
 
+/* A capability list that runs off the end of config space: a vendor
+ * capability in the last two bytes (its length byte would be past the
+ * end) and one whose length overruns it are hidden, not copied. */
+static void test_config_caps_at_the_end(void **state)
+{
+	static const struct pcifn_ops ops = { 0 };
+	static struct vfio_config c;
+	struct pcifn fn;
+
+	(void)state;
+	pcifn_init(&fn, &ops, "caps", 0x1234, 0x5678, 0, 0xff0000);
+	fn.cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+	fn.cfg[PCI_CAPABILITY_LIST] = 0xf0;
+	fn.cfg[0xf0] = PCI_CAP_ID_VNDR; /* 0xf0: 0x20 bytes, past the end */
+	fn.cfg[0xf1] = 0xfe;
+	fn.cfg[0xf2] = 0x20;
+	fn.cfg[0xfe] = PCI_CAP_ID_VNDR; /* 0xfe: no room for its length */
+	fn.cfg[0xff] = 0;
+	vfio_config_init(&c, &fn);
+	assert_int_equal(c.v[PCI_CAPABILITY_LIST], 0);
+	assert_int_equal(c.v[PCI_STATUS] & PCI_STATUS_CAP_LIST, 0);
+	for (unsigned int i = 0x40; i < PCIFN_CFG_SIZE; i++)
+		assert_int_equal(c.v[i], 0);
+	pcifn_fini(&fn);
+}
+
 static void test_config_bounds(void **state)
 {
 	struct dfx *d = bound(edu);
@@ -1610,6 +1638,7 @@ int main(void)
 		cmocka_unit_test(test_config_bar_sizing_64),
 		cmocka_unit_test(test_config_caps),
 		cmocka_unit_test(test_config_caps_dmatest),
+		cmocka_unit_test(test_config_caps_at_the_end),
 		cmocka_unit_test(test_config_bounds),
 		cmocka_unit_test(test_memory_decode),
 		cmocka_unit_test(test_bus_master_off_refuses_dma),
