@@ -7,6 +7,7 @@
 #   make fuzz-replay FILE=crash-...    replay one input under the -O0 -g build
 #                                      (TARGET= guessed from the path; GDB=1 under gdb)
 #   make fuzz-smoke                    60 s of libFuzzer over the seed corpora
+#   make fuzz-speed [TARGET=ops]       executions per second by input length
 
 PACKAGES += clang llvm libclang-rt-dev afl++
 
@@ -39,8 +40,9 @@ FUZZ_LF_BIN := $(patsubst %,$(FUZZ_DIR)/lf/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_AFL_BIN := $(patsubst %,$(FUZZ_DIR)/afl/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_RP_BIN := $(patsubst %,$(FUZZ_DIR)/replay/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_FAST_BIN := $(patsubst %,$(FUZZ_DIR)/fast/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_SP_LIB := $(patsubst %.c,$(FUZZ_DIR)/speed/obj/%.o,$(LIB_SRC))
 
-.PHONY: fuzz fuzz-smoke fuzz-run fuzz-afl fuzz-replay fuzz-seeds
+.PHONY: fuzz fuzz-smoke fuzz-run fuzz-afl fuzz-replay fuzz-seeds fuzz-speed
 check-extra: fuzz-smoke
 
 fuzz: $(FUZZ_LF_BIN) $(FUZZ_FAST_BIN) $(FUZZ_AFL_BIN) $(FUZZ_RP_BIN)
@@ -104,6 +106,13 @@ $(FUZZ_DIR)/replay/fuzz_$(1): $(FUZZ_SRC_$(1)) fuzz/replay_main.c $(wildcard fuz
 	@$(FUZZ_CC) $(FUZZ_INC) $(FUZZ_CFLAGS) -O0 $(FUZZ_SAN) -o $$@ \
 		$(FUZZ_SRC_$(1)) fuzz/replay_main.c $$(if $$(fuzz_h_$(1)),$(FUZZ_HARNESS)) \
 		$(FUZZ_RP_LIB) $(FUZZ_LDFLAGS_$(1)) -lpthread
+
+$(FUZZ_DIR)/speed/fuzz_$(1): $(FUZZ_SRC_$(1)) fuzz/replay_main.c $(wildcard fuzz/*.h fuzz/example/*.h) $$(if $$(fuzz_h_$(1)),$(FUZZ_HARNESS)) $(FUZZ_SP_LIB)
+	@mkdir -p $$(dir $$@)
+	@echo "  CCLD [sp] $$@"
+	@$(FUZZ_CC) $(FUZZ_INC) $(FUZZ_CFLAGS) -o $$@ \
+		$(FUZZ_SRC_$(1)) fuzz/replay_main.c $$(if $$(fuzz_h_$(1)),$(FUZZ_HARNESS)) \
+		$(FUZZ_SP_LIB) $(FUZZ_LDFLAGS_$(1)) -lpthread
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_link_rules,$(t))))
 
@@ -127,7 +136,15 @@ $(FUZZ_DIR)/replay/obj/%.o: %.c
 	@$(FUZZ_CC) $(FUZZ_INC) $(FUZZ_LIB_CFLAGS) -O0 $(FUZZ_SAN) -MMD -MP -c -o $@ $<
 
 
--include $(FUZZ_LF_LIB:.o=.d) $(FUZZ_AFL_LIB:.o=.d) $(FUZZ_RP_LIB:.o=.d) $(FUZZ_FAST_LIB:.o=.d)
+# Speed: the replay main's --speed mode at -O2 with nothing added, to
+# tell the target's own cost from the fuzzing engine's (make fuzz-speed).
+$(FUZZ_DIR)/speed/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC [sp]  $<"
+	@$(FUZZ_CC) $(FUZZ_INC) $(FUZZ_LIB_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(FUZZ_LF_LIB:.o=.d) $(FUZZ_AFL_LIB:.o=.d) $(FUZZ_RP_LIB:.o=.d) $(FUZZ_FAST_LIB:.o=.d) \
+	$(FUZZ_SP_LIB:.o=.d)
 
 # ---- running ----
 
@@ -164,12 +181,22 @@ fuzz-smoke: $(FUZZ_LF_BIN)
 	echo "$$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
 
+# The operation target's inputs cost in proportion to their operations;
+# 512 bytes (about 64 operations) hold any state its slots allow.
+FUZZ_MAXLEN_ops := 512
+
 fuzz-run: $(FUZZ_DIR)/lf/fuzz_$(TARGET)
 	@mkdir -p $(FUZZ_DIR)/run/$(TARGET)/corpus $(FUZZ_DIR)/run/$(TARGET)/crashes
 	$(FUZZ_ENV) $(FUZZ_DIR)/lf/fuzz_$(TARGET) -max_total_time=$(TIME) -timeout=20 \
+		$(if $(FUZZ_MAXLEN_$(TARGET)),-max_len=$(FUZZ_MAXLEN_$(TARGET))) \
 		-rss_limit_mb=4096 -print_final_stats=1 -dict=fuzz/dict/$(TARGET).dict \
 		-artifact_prefix=$(FUZZ_DIR)/run/$(TARGET)/crashes/ \
 		$(FUZZ_DIR)/run/$(TARGET)/corpus fuzz/corpus/$(TARGET)
+
+SPEED_LENS ?= 16 32 64 128 256 512
+SPEED_TIME ?= 15
+fuzz-speed: $(FUZZ_DIR)/speed/fuzz_$(TARGET) $(FUZZ_DIR)/fast/fuzz_$(TARGET) $(FUZZ_DIR)/lf/fuzz_$(TARGET)
+	@fuzz/speed.sh $(TARGET) $(SPEED_TIME) $(SPEED_LENS)
 
 fuzz-afl: $(FUZZ_DIR)/afl/fuzz_$(TARGET)
 	@mkdir -p $(FUZZ_DIR)/afl-out
