@@ -53,10 +53,7 @@ bool h_pinned_vm_drift;
 static uint8_t *arena;
 static int real_memfd = -1, real_null = -1;
 static int real_event[N_EVENTFDS];
-/* The lowest free fd between inputs: probed once, then each input's end
- * must find it again (check_idle), so probing again at the start would
- * only repeat two syscalls. */
-static int fd_probe0 = -1;
+static int fd_probe0;
 static uint32_t memory_limit0;
 
 void h_fail(const char *fmt, ...)
@@ -339,8 +336,7 @@ void harness_init(void)
 
 void harness_begin_input(void)
 {
-	if (fd_probe0 < 0)
-		fd_probe0 = lowest_free_fd();
+	fd_probe0 = lowest_free_fd();
 }
 
 int harness_memfd(void)

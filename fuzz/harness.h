@@ -103,8 +103,9 @@ extern struct iemu_ctx *H_CTX[NCTX];
 /* Create everything once (idempotent); aborts on failure. */
 void harness_init(void);
 
-/* An input starts: the first one notes the lowest free fd, which must be
- * free again once each input's files are closed (check_idle). */
+/* An input starts: note the lowest free fd, which must be free again once
+ * the input's files are closed (check_idle).  Probed for each input: the
+ * fuzzing engine opens files of its own between inputs. */
 void harness_begin_input(void);
 
 /* Our own fd of the memfd behind FD_MEMFD. */
