@@ -203,6 +203,7 @@ fuzz-afl: $(FUZZ_DIR)/afl/fuzz_$(TARGET)
 	AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=0 \
 	afl-fuzz -m none -V $(TIME) -x fuzz/dict/$(TARGET).dict -i fuzz/corpus/$(TARGET) \
+		$(if $(FUZZ_MAXLEN_$(TARGET)),-G $(FUZZ_MAXLEN_$(TARGET))) \
 		-o $(FUZZ_DIR)/afl-out/$(TARGET) -- $(FUZZ_DIR)/afl/fuzz_$(TARGET)
 
 # The target of a crash file: named in its path, else the operation target.
