@@ -169,11 +169,10 @@ static int check_user(void *arg, uint64_t first, uint64_t last)
 	return 0;
 }
 
-/* What memfd_pin_folios() accepts: shmem or hugetlbfs, inside the file. */
-static int check_file(void *arg, uint64_t first, uint64_t last)
+/* What memfd_pin_folios() accepts: shmem or hugetlbfs, with byte end (a
+ * file offset) inside the file. */
+static int file_reachable(const struct pages *p, uint64_t end)
 {
-	struct pages *p = arg;
-	uint64_t end = p->start + (last + 1) * PAGE_SIZE - 1;
 	struct statfs sfs;
 	struct stat st;
 
@@ -182,10 +181,17 @@ static int check_file(void *arg, uint64_t first, uint64_t last)
 	if (sfs.f_type != TMPFS_MAGIC &&
 	    sfs.f_type != (typeof(sfs.f_type))HUGETLBFS_MAGIC)
 		return -EINVAL;
-	(void)first;
 	if (end >= (uint64_t)st.st_size)
 		return -EINVAL;
 	return 0;
+}
+
+static int check_file(void *arg, uint64_t first, uint64_t last)
+{
+	struct pages *p = arg;
+
+	(void)first;
+	return file_reachable(p, p->start + (last + 1) * PAGE_SIZE - 1);
 }
 
 int pages_pin(struct pages *p, uint64_t first, uint64_t last)
@@ -288,12 +294,14 @@ bool pages_is_pinned(const struct pages *p, uint64_t idx)
 
 static int file_rw(struct pages *p, uint64_t off, void *buf, uint64_t n, bool write)
 {
-	struct stat st;
 	ssize_t done;
 
-	/* Past the end of the file there is nothing (memfd_pin_folios says
-	 * EINVAL): a write there must not grow the caller's file. */
-	if (fstat(p->fd, &st) || p->start + off + n > (uint64_t)st.st_size)
+	/* An access reaches file pages through memfd_pin_folios too: EINVAL
+	 * past the end of the file (a write there must not grow the caller's
+	 * file) and for a file that is not shmem or hugetlbfs. */
+	if (!n)
+		return 0;
+	if (file_reachable(p, p->start + off + n - 1))
 		return -EINVAL;
 	done = write ? pwrite(p->fd, buf, n, (off_t)(p->start + off)) :
 		       pread(p->fd, buf, n, (off_t)(p->start + off));

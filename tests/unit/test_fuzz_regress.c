@@ -5,6 +5,7 @@
  * Linux 7.3 does.  The fuzzer input that found it is noted above the test.
  */
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 
 #include "devices.h"
@@ -137,6 +138,45 @@ static void test_access_past_the_end_of_a_file_is_einval(void **state)
 	close(fd);
 }
 
+/* ---- an access through a mapped file that is not a memfd ----
+ *
+ * fuzz_ops (corpus/ops/regress-access-eventfd-file): MAP_FILE takes any
+ * fd (Linux only fgets it; the file is looked at when pages are pinned),
+ * here an eventfd; an access then reads through the area.  Linux reaches
+ * file pages only through memfd_pin_folios, which refuses a file that is
+ * neither shmem nor hugetlbfs: EINVAL.  The emulator checked only the
+ * file's size (an eventfd's is 0: EINVAL by luck), so a regular file
+ * would have been read and written with pread/pwrite. */
+
+static void test_access_through_a_non_shmem_file_is_einval(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ioas = ioas_alloc(f);
+	int fd = eventfd(0, EFD_CLOEXEC);
+	struct iommu_ioas_map_file m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
+		.ioas_id = ioas,
+		.fd = fd,
+		.start = 0,
+		.length = 2 * PG,
+		.iova = 0x100000,
+	};
+	uint8_t buf[64] = { 0x5a };
+	struct access *a;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ioc(f, IOMMU_IOAS_MAP_FILE, &m), 0);
+	assert_int_equal(access_create(f->ctx, &plain_ops, NULL, &a), 0);
+	assert_int_equal(access_attach(a, ioas), 0);
+	assert_int_equal(access_rw(a, 0x100000, buf, sizeof(buf), false), -EINVAL);
+	assert_int_equal(access_rw(a, 0x100000, buf, sizeof(buf), true), -EINVAL);
+	/* Nor can a domain pin it. */
+	assert_int_equal(add_domain(f, ioas, NULL), -EINVAL);
+	access_destroy(a);
+	close(fd);
+}
+
 /* ---- an emulated device's DMA refused half way ----
  *
  * fuzz_ops: an emulated dmatest attached to an IOAS with two mappings back
@@ -248,6 +288,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_dma_without_permission_into_a_domain_is_einval,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_domain_refuses_an_area_without_permission,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_access_through_a_non_shmem_file_is_einval,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_access_past_the_end_of_a_file_is_einval,
 						fx_setup, fx_teardown),
