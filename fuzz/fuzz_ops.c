@@ -870,9 +870,16 @@ static void op_attach(struct in *in)
 
 		rc = dev_ioctl(f, H_PROC[0], VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a, sizeof(a));
 		expect_errno(rc, "ATTACH");
-		if (!rc && !d->emulated && d->noiommu != IEMU_NOIOMMU_NOOP_ATTACH)
-			H_CHECK(d->idev && d->idev->hwpt && d->idev->hwpt->obj.id == a.pt_id,
-				"ATTACH wrote back %u, the device is on another", a.pt_id);
+		/* Where the attach went: the RID, or the PASID (0 is the RID;
+		 * Linux 7.3 takes any PASID on a noiommu device, as bookkeeping). */
+		if (!rc && !d->emulated && d->noiommu != IEMU_NOIOMMU_NOOP_ATTACH) {
+			uint32_t pasid = a.flags & VFIO_DEVICE_ATTACH_PASID ? a.pasid : 0;
+			struct hwpt *h = d->idev ? idev_attached(d->idev, pasid) : NULL;
+
+			H_CHECK(h && h->obj.id == a.pt_id,
+				"%s: ATTACH at PASID %u wrote back %u, the device is on %u", d->name,
+				pasid, a.pt_id, h ? h->obj.id : 0);
+		}
 	} else {
 		struct vfio_device_detach_iommufd_pt a = {
 			.argsz = sizeof(a),
@@ -1104,7 +1111,7 @@ static struct ioas *dma_ioas(struct iemu_device *d)
 
 /* Whether the memory behind n bytes of area a at iova can be reached:
  * the process's pages are there (an access does not pin them first), the
- * file is that long. */
+ * file is our memfd and that long. */
 static bool reach(const struct area *a, uint64_t iova, uint64_t n, bool write)
 {
 	const struct pages *p = a->pages;
@@ -1112,7 +1119,8 @@ static bool reach(const struct area *a, uint64_t iova, uint64_t n, bool write)
 
 	if (p->type == PAGES_USER)
 		return arena_accessible(p->uptr + byte, n, write);
-	return p->start + byte + n <= MEMFD_SIZE && p->start + byte + n > p->start + byte;
+	return harness_is_memfd(p->dev, p->ino) && p->start + byte + n <= MEMFD_SIZE &&
+	       p->start + byte + n > p->start + byte;
 }
 
 /* Whether [addr, addr+len) is mapped with perm through ioas; for an
@@ -1157,19 +1165,20 @@ static void gather(struct ioas *ioas, uint64_t addr, uint64_t len, uint8_t *buf)
 }
 
 /* Where the bytes behind [cur, last] of area a live: the arena (user
- * pages) or the memfd, as [*from, *to] of that space. */
-static int backing(const struct area *a, uint64_t cur, uint64_t last, uint64_t *from,
-		   uint64_t *to)
+ * pages: 0) or a file (its inode), as [*from, *to] of that space. */
+static uint64_t backing(const struct area *a, uint64_t cur, uint64_t last, uint64_t *from,
+			uint64_t *to)
 {
 	const struct pages *p = a->pages;
 
 	*from = (p->type == PAGES_USER ? p->uptr : p->start) + area_byte(a, cur);
 	*to = *from + (last - cur);
-	return p->type;
+	return p->type == PAGES_USER ? 0 : p->ino;
 }
 
 /* Whether two IOVA ranges of len bytes share memory: two mappings of the
- * same user pages or file range alias, whatever their page sets. */
+ * same user pages or file range alias, whatever their page sets.  With
+ * a1 == a2, whether two different pieces of the one range do. */
 static bool aliased(struct ioas *ioas, uint64_t a1, uint64_t a2, uint64_t len)
 {
 	struct iopt_contig c1, c2;
@@ -1177,11 +1186,12 @@ static bool aliased(struct ioas *ioas, uint64_t a1, uint64_t a2, uint64_t len)
 
 	for (struct area *a = iopt_contig_first(&c1, &ioas->iopt, a1, a1 + len - 1); a;
 	     a = iopt_contig_next(&c1)) {
-		int k1 = backing(a, c1.cur, iopt_contig_last(&c1), &f1, &t1);
+		uint64_t k1 = backing(a, c1.cur, iopt_contig_last(&c1), &f1, &t1);
 
 		for (struct area *b = iopt_contig_first(&c2, &ioas->iopt, a2, a2 + len - 1); b;
 		     b = iopt_contig_next(&c2))
-			if (backing(b, c2.cur, iopt_contig_last(&c2), &f2, &t2) == k1 &&
+			if ((a1 != a2 || c2.cur != c1.cur) &&
+			    backing(b, c2.cur, iopt_contig_last(&c2), &f2, &t2) == k1 &&
 			    f1 <= t2 && f2 <= t1)
 				return true;
 	}
@@ -1312,9 +1322,21 @@ static void op_dma(struct in *in)
 	} else if (write) {
 		H_CHECK(!memcmp(buf, after, len), "DMA write did not land where the areas say");
 	} else {
-		/* Overlapping copies are not defined byte by byte. */
-		if (!aliased(ioas, addr, saddr, len))
-			H_CHECK(!memcmp(src, after, len), "DMA copy did not copy");
+		/* Overlapping copies are not defined byte by byte, nor is a copy
+		 * into a range that maps some memory twice (the later write
+		 * wins, and both IOVAs show it). */
+		if (!aliased(ioas, addr, saddr, len) && !aliased(ioas, addr, addr, len) &&
+		    memcmp(src, after, len)) {
+			uint64_t i = 0;
+
+			while (src[i] == after[i])
+				i++;
+			h_fail("%s: DMA copy of %#llx bytes from %#llx to %#llx (%s) did not copy: "
+			       "byte %#llx is %#x, the source had %#x", d->name,
+			       (unsigned long long)len, (unsigned long long)saddr,
+			       (unsigned long long)addr, access ? "access" : "domain",
+			       (unsigned long long)i, after[i], src[i]);
+		}
 	}
 	if (d->dma_pt && write && d->dma_pt->dirty_tracking) {
 		struct imap_entry e;

@@ -110,10 +110,31 @@ void *arena_ptr(uint64_t va)
 	return arena + (va - ARENA_BASE);
 }
 
+/* Pages of the arena written since the input began: put back to zeros
+ * before the next, so that an input's data never depends on the inputs
+ * before it (a finding then replays alone). */
+static uint64_t arena_dirty[ARENA_PAGES / 64];
+
+static void arena_written(uint64_t va, size_t len)
+{
+	for (uint64_t pg = (va - ARENA_BASE) / HPG; pg <= (va - ARENA_BASE + len - 1) / HPG; pg++)
+		arena_dirty[pg / 64] |= 1ULL << (pg % 64);
+}
+
+static void arena_clean(void)
+{
+	for (unsigned int w = 0; w < ARENA_PAGES / 64; w++)
+		for (uint64_t bits = arena_dirty[w]; bits; bits &= bits - 1)
+			memset(arena + (w * 64 + (unsigned int)__builtin_ctzll(bits)) * HPG, 0, HPG);
+	memset(arena_dirty, 0, sizeof(arena_dirty));
+}
+
 void arena_put(uint64_t va, const void *src, size_t len)
 {
-	if (len)
-		memcpy(arena_ptr(va), src, len);
+	if (!len)
+		return;
+	memcpy(arena_ptr(va), src, len);
+	arena_written(va, len);
 }
 
 void arena_get(uint64_t va, void *dst, size_t len)
@@ -160,6 +181,8 @@ static int ar_write(void *opaque, uint64_t addr, const void *buf, size_t len)
 	if (!arena_accessible(addr, len, true))
 		return -EFAULT;
 	memcpy(arena + (addr - ARENA_BASE), buf, len);
+	if (len)
+		arena_written(addr, len);
 	return 0;
 }
 
@@ -169,6 +192,8 @@ static int ar_copy(void *opaque, uint64_t dst, uint64_t src, size_t len)
 	if (!arena_accessible(src, len, false) || !arena_accessible(dst, len, true))
 		return -EFAULT;
 	memmove(arena + (dst - ARENA_BASE), arena + (src - ARENA_BASE), len);
+	if (len)
+		arena_written(dst, len);
 	return 0;
 }
 
@@ -337,11 +362,21 @@ void harness_init(void)
 void harness_begin_input(void)
 {
 	fd_probe0 = lowest_free_fd();
+	arena_clean();
 }
 
 int harness_memfd(void)
 {
 	return real_memfd;
+}
+
+bool harness_is_memfd(uint64_t dev, uint64_t ino)
+{
+	static struct stat st;
+
+	if (!st.st_ino && fstat(real_memfd, &st))
+		h_fail("fstat of the memfd: %s", strerror(errno));
+	return dev == (uint64_t)st.st_dev && ino == (uint64_t)st.st_ino;
 }
 
 static unsigned int devices_used;
@@ -1304,6 +1339,9 @@ void check_idle(void)
 		H_CHECK(!fstat(real_memfd, &st) && st.st_size == MEMFD_SIZE,
 			"the memfd behind FD_MEMFD changed size: %lld bytes",
 			(long long)st.st_size);
+		/* Its data back to zeros, as the arena's (arena_clean). */
+		if (ftruncate(real_memfd, 0) || ftruncate(real_memfd, MEMFD_SIZE))
+			h_fail("ftruncate of the memfd: %s", strerror(errno));
 	}
 	H_CHECK(imap_count(&H_EMU->phys.extents) == 0, "%zu physical extents left",
 		imap_count(&H_EMU->phys.extents));

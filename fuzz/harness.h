@@ -111,6 +111,11 @@ void harness_begin_input(void);
 /* Our own fd of the memfd behind FD_MEMFD. */
 int harness_memfd(void);
 
+/* Whether dev/ino (a page set's file) is that memfd: MAP_FILE also takes
+ * other files (an eventfd, /dev/null), as Linux does, whose pages cannot
+ * be reached. */
+bool harness_is_memfd(uint64_t dev, uint64_t ino);
+
 /* Put the models an input used back as they were (function reset, INTx
  * line low), so that no input sees what an earlier one left in the
  * hardware. */
