@@ -6,10 +6,11 @@
  * -O0 -g with the sanitizers, so that a crash file stops where it breaks
  * under gdb.
  *
- * With --speed REPS [--max-len N] (the speed build: -O2, no sanitizer, no
- * coverage) it loads every input first, cut to N bytes, runs them all REPS
- * times and prints the target's own executions per second: the cost of
- * the harness and the emulator, without a fuzzing engine's.
+ * With --speed SECONDS [--max-len N] (the speed build: -O2, no sanitizer,
+ * no coverage) it loads every input first, cut to N bytes, runs them all
+ * over and over for SECONDS and prints the target's own executions per
+ * second: the cost of the harness and the emulator, without a fuzzing
+ * engine's.
  */
 #include <dirent.h>
 #include <stdbool.h>
@@ -108,12 +109,21 @@ static int run_dir(const char *dir)
 	return rc;
 }
 
-/* Run the kept inputs reps times; print inputs, mean size, exec/s. */
-static int speed(long reps)
+static double now(void)
 {
-	struct timespec t0, t1;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Run the kept inputs round after round for secs; print inputs, mean
+ * size, exec/s. */
+static int speed(double secs)
+{
+	double t0 = now(), elapsed;
 	size_t bytes = 0;
-	double secs;
+	long rounds = 0;
 
 	if (!nkept) {
 		fprintf(stderr, "no inputs\n");
@@ -121,36 +131,36 @@ static int speed(long reps)
 	}
 	for (size_t i = 0; i < nkept; i++)
 		bytes += kept[i].size;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (long r = 0; r < reps; r++)
+	do {
 		for (size_t i = 0; i < nkept; i++)
 			LLVMFuzzerTestOneInput(kept[i].data, kept[i].size);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		rounds++;
+		elapsed = now() - t0;
+	} while (elapsed < secs);
 	printf("%zu inputs, %.0f bytes each on average, %.0f exec/s (%.1f us each)\n", nkept,
-	       (double)bytes / (double)nkept, (double)reps * (double)nkept / secs,
-	       secs * 1e6 / ((double)reps * (double)nkept));
+	       (double)bytes / (double)nkept, (double)rounds * (double)nkept / elapsed,
+	       elapsed * 1e6 / ((double)rounds * (double)nkept));
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	long reps = 0;
+	double secs = 0;
 	int rc = 0, i = 1;
 
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (!strcmp(argv[i], "--speed"))
-			reps = strtol(argv[i + 1], NULL, 0);
+			secs = strtod(argv[i + 1], NULL);
 		else if (!strcmp(argv[i], "--max-len"))
 			max_len = strtoul(argv[i + 1], NULL, 0);
 		else
 			break;
 	}
-	if (i >= argc || reps < 0) {
-		fprintf(stderr, "usage: %s [--speed REPS [--max-len N]] FILE|DIR...\n", argv[0]);
+	if (i >= argc || secs < 0) {
+		fprintf(stderr, "usage: %s [--speed SECONDS [--max-len N]] FILE|DIR...\n", argv[0]);
 		return 2;
 	}
-	keep_only = reps > 0;
+	keep_only = secs > 0;
 	if (LLVMFuzzerInitialize)
 		LLVMFuzzerInitialize(&argc, &argv);
 	for (; i < argc; i++) {
@@ -164,7 +174,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!rc && keep_only)
-		return speed(reps);
+		return speed(secs);
 	if (!rc)
 		fprintf(stderr, "done: no crash\n");
 	return rc;

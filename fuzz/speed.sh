@@ -1,7 +1,8 @@
 #!/bin/sh
 # Executions per second of one target (make fuzz-speed), by input length:
 #   alone   - the speed build (-O2, no sanitizer, no coverage) running the
-#             seed corpus cut to the length: the harness and the emulator;
+#             seed corpus cut to the length for 5 s: the harness and the
+#             emulator;
 #   fast    - libFuzzer, `fast` build (UBSan, edge counters of the emulator);
 #   lf      - libFuzzer, `lf` build (ASan + UBSan, comparison tracing),
 #             both fuzzing SECONDS from the seeds with -max_len=the length.
@@ -25,7 +26,7 @@ printf '%s\n' "target $t, $(nproc) cores, $secs s per libFuzzer cell"
 printf '| max_len | mean bytes run alone | alone exec/s | libFuzzer fast exec/s | libFuzzer lf exec/s |\n'
 printf '|---|---|---|---|---|\n'
 for len in "$@"; do
-	alone=$("$dir/speed/fuzz_$t" --speed 20 --max-len "$len" "fuzz/corpus/$t" 2>/dev/null)
+	alone=$("$dir/speed/fuzz_$t" --speed 5 --max-len "$len" "fuzz/corpus/$t" 2>/dev/null)
 	bytes=$(echo "$alone" | sed -n 's/.*inputs, \([0-9]*\) bytes.*/\1/p')
 	rate=$(echo "$alone" | sed -n 's/.* \([0-9]*\) exec\/s.*/\1/p')
 	printf '| %s | %s | %s | %s | %s |\n' "$len" "$bytes" "$rate" \
