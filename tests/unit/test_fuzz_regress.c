@@ -103,29 +103,39 @@ static const struct access_ops plain_ops = {
 	.unmap = nothing_to_unmap,
 };
 
-static void test_access_past_the_end_of_a_file_is_einval(void **state)
+/* A new IOAS with length bytes of fd mapped at IOVA 1 MiB, and an access
+ * attached to it. */
+static struct access *file_access(struct fx *f, int fd, uint64_t length, uint32_t *ioas)
 {
-	struct fx *f = *state;
-	uint32_t ioas = ioas_alloc(f);
-	int fd = memfd_create("regress", 0);
 	struct iommu_ioas_map_file m = {
 		.size = sizeof(m),
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
-		.ioas_id = ioas,
+		.ioas_id = ioas_alloc(f),
 		.fd = fd,
-		.start = 0,
-		.length = 4 * PG,
+		.length = length,
 		.iova = 0x100000,
 	};
+	struct access *a;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ioc(f, IOMMU_IOAS_MAP_FILE, &m), 0);
+	assert_int_equal(access_create(f->ctx, &plain_ops, NULL, &a), 0);
+	assert_int_equal(access_attach(a, m.ioas_id), 0);
+	*ioas = m.ioas_id;
+	return a;
+}
+
+static void test_access_past_the_end_of_a_file_is_einval(void **state)
+{
+	struct fx *f = *state;
+	int fd = memfd_create("regress", 0);
 	uint8_t buf[64] = { 0x5a };
 	struct access *a;
 	struct stat st;
+	uint32_t ioas;
 
-	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, PG), 0);
-	assert_int_equal(ioc(f, IOMMU_IOAS_MAP_FILE, &m), 0);
-	assert_int_equal(access_create(f->ctx, &plain_ops, NULL, &a), 0);
-	assert_int_equal(access_attach(a, ioas), 0);
+	a = file_access(f, fd, 4 * PG, &ioas);
 	/* Inside the file: fine. */
 	assert_int_equal(access_rw(a, 0x100000, buf, sizeof(buf), true), 0);
 	/* Past its end: refused, and the file keeps its size. */
@@ -151,24 +161,11 @@ static void test_access_past_the_end_of_a_file_is_einval(void **state)
 static void test_access_through_a_non_shmem_file_is_einval(void **state)
 {
 	struct fx *f = *state;
-	uint32_t ioas = ioas_alloc(f);
 	int fd = eventfd(0, EFD_CLOEXEC);
-	struct iommu_ioas_map_file m = {
-		.size = sizeof(m),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | RW,
-		.ioas_id = ioas,
-		.fd = fd,
-		.start = 0,
-		.length = 2 * PG,
-		.iova = 0x100000,
-	};
 	uint8_t buf[64] = { 0x5a };
-	struct access *a;
+	uint32_t ioas;
+	struct access *a = file_access(f, fd, 2 * PG, &ioas);
 
-	assert_true(fd >= 0);
-	assert_int_equal(ioc(f, IOMMU_IOAS_MAP_FILE, &m), 0);
-	assert_int_equal(access_create(f->ctx, &plain_ops, NULL, &a), 0);
-	assert_int_equal(access_attach(a, ioas), 0);
 	assert_int_equal(access_rw(a, 0x100000, buf, sizeof(buf), false), -EINVAL);
 	assert_int_equal(access_rw(a, 0x100000, buf, sizeof(buf), true), -EINVAL);
 	/* Nor can a domain pin it. */
