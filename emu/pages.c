@@ -69,6 +69,7 @@ int pages_alloc_file(struct iemu_proc *caller, int fd, uint64_t start,
 {
 	uint64_t down = start & ~(PAGE_SIZE - 1);
 	int rc = pages_new(caller, start - down, length, writable, out);
+	struct statfs sfs;
 	struct stat st;
 
 	if (rc)
@@ -81,6 +82,11 @@ int pages_alloc_file(struct iemu_proc *caller, int fd, uint64_t start,
 		(*out)->dev = st.st_dev;
 		(*out)->ino = st.st_ino;
 	}
+	/* A file's filesystem never changes: asked once, not at each pin or
+	 * access. */
+	(*out)->shmem = !fstatfs(fd, &sfs) &&
+			(sfs.f_type == TMPFS_MAGIC ||
+			 sfs.f_type == (typeof(sfs.f_type))HUGETLBFS_MAGIC);
 	*start_byte = start - down;
 	return 0;
 }
@@ -173,15 +179,9 @@ static int check_user(void *arg, uint64_t first, uint64_t last)
  * file offset) inside the file. */
 static int file_reachable(const struct pages *p, uint64_t end)
 {
-	struct statfs sfs;
 	struct stat st;
 
-	if (fstatfs(p->fd, &sfs) || fstat(p->fd, &st))
-		return -EINVAL;
-	if (sfs.f_type != TMPFS_MAGIC &&
-	    sfs.f_type != (typeof(sfs.f_type))HUGETLBFS_MAGIC)
-		return -EINVAL;
-	if (end >= (uint64_t)st.st_size)
+	if (!p->shmem || fstat(p->fd, &st) || end >= (uint64_t)st.st_size)
 		return -EINVAL;
 	return 0;
 }

@@ -32,6 +32,7 @@ struct pages {
 	uint64_t uptr;        /* USER: page-aligned address of page 0 */
 	int fd;               /* FILE: the emulator's own fd of the file */
 	uint64_t dev, ino;    /* FILE: which file it is */
+	bool shmem;           /* FILE: on shmem or hugetlbfs (memfd_pin_folios' kinds) */
 	uint64_t start;       /* FILE: page-aligned file offset of page 0 */
 	uint64_t npages;
 	bool writable;
