@@ -510,26 +510,18 @@ static void op_option(struct in *in)
 	expect_errno(rc, "OPTION");
 }
 
+/* An area of pinned pages charged to nobody that caller (arg) does not own. */
+static int uncharged_not_callers(void *arg, struct area *a)
+{
+	const struct pages *p = a->pages;
+
+	return p->account == ACCOUNT_NONE && p->npinned && p->source != arg;
+}
+
 /* Whether ctx maps pinned pages charged to nobody that caller does not own. */
 static bool moves_uncharged(struct iemu_ctx *ctx, struct iemu_proc *caller)
 {
-	for (size_t id = 1, end = slot_end(ctx); id < end; id++) {
-		struct obj *o = ctx->slots[id];
-		struct imap_iter it;
-		struct imap_entry e;
-
-		if (!o || o->type != OBJ_IOAS)
-			continue;
-		for (bool ok = imap_iter_first(&((struct ioas *)o)->iopt.areas, 0, UINT64_MAX,
-					       &it, &e);
-		     ok; ok = imap_iter_next(&it, &e)) {
-			struct pages *p = ((struct area *)(uintptr_t)e.val)->pages;
-
-			if (p->account == ACCOUNT_NONE && p->npinned && p->source != caller)
-				return true;
-		}
-	}
-	return false;
+	return ctx_for_each_area(ctx, uncharged_not_callers, caller);
 }
 
 static void op_change_process(struct in *in)
@@ -1205,29 +1197,38 @@ static uint64_t area_off(uint16_t v)
 	       (v & 0x20 ? HPG - 0x10 : 0);
 }
 
+/* The first 32 areas of a walk (with pinned pages only, if asked), for
+ * a selector byte to choose from. */
+struct area_pick {
+	bool pinned_only;
+	unsigned int n;
+	struct area *v[32];
+};
+
+static int pick_area(void *arg, struct area *a)
+{
+	struct area_pick *k = arg;
+
+	if (!k->pinned_only || a->pages->npinned)
+		k->v[k->n++] = a;
+	return k->n == 32;
+}
+
 /* An address in one of the IOAS's areas (chosen by b), else from v. */
 static uint64_t area_addr(struct ioas *ioas, uint8_t b, uint16_t v)
 {
-	struct area *areas[32];
-	unsigned int n = 0;
-	struct imap_iter it;
-	struct imap_entry e;
+	struct area_pick k = { .pinned_only = false };
 
-	for (bool ok = imap_iter_first(&ioas->iopt.areas, 0, UINT64_MAX, &it, &e);
-	     ok && n < 32; ok = imap_iter_next(&it, &e))
-		areas[n++] = (struct area *)(uintptr_t)e.val;
-	if (!n)
+	iopt_for_each_area(&ioas->iopt, pick_area, &k);
+	if (!k.n)
 		return sel_iova(v);
-	return areas[b % n]->iova + area_off(v);
+	return k.v[b % k.n]->iova + area_off(v);
 }
 
 static uint64_t dma_addr(struct iemu_device *d, uint8_t b, uint16_t v)
 {
 	struct ioas *ioas = dma_ioas(d);
-	struct area *areas[32];
-	unsigned int n = 0;
-	struct imap_iter it;
-	struct imap_entry e;
+	struct area_pick k = { .pinned_only = true };
 
 	if (b >= 0xc0 || (!ioas && !device_is_noiommu(d)))
 		return sel_iova(v);
@@ -1236,20 +1237,10 @@ static uint64_t dma_addr(struct iemu_device *d, uint8_t b, uint16_t v)
 	/* noiommu: a physical address inside some pinned page set. */
 	if (!d->ctx)
 		return sel_iova(v);
-	for (size_t id = 1, end = slot_end(d->ctx); id < end && n < 32; id++) {
-		struct obj *o = d->ctx->slots[id];
-
-		if (!o || o->type != OBJ_IOAS)
-			continue;
-		for (bool ok = imap_iter_first(&((struct ioas *)o)->iopt.areas, 0, UINT64_MAX,
-					       &it, &e);
-		     ok && n < 32; ok = imap_iter_next(&it, &e))
-			if (((struct area *)(uintptr_t)e.val)->pages->npinned)
-				areas[n++] = (struct area *)(uintptr_t)e.val;
-	}
-	if (!n)
+	ctx_for_each_area(d->ctx, pick_area, &k);
+	if (!k.n)
 		return sel_iova(v);
-	return areas[b % n]->pages->phys + area_off(v);
+	return k.v[b % k.n]->pages->phys + area_off(v);
 }
 
 static uint64_t dma_len(uint8_t v)

@@ -428,6 +428,21 @@ size_t slot_end(const struct iemu_ctx *ctx)
 	return words < ctx->nslots ? words : ctx->nslots;
 }
 
+int ctx_for_each_area(struct iemu_ctx *ctx, int (*fn)(void *arg, struct area *a), void *arg)
+{
+	for (size_t id = 1, end = slot_end(ctx); id < end; id++) {
+		struct obj *o = ctx->slots[id];
+		int rc;
+
+		if (!o || o->type != OBJ_IOAS)
+			continue;
+		rc = iopt_for_each_area(&((struct ioas *)o)->iopt, fn, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* An access whose pins the harness cannot list (a HW queue's internal
  * access, the selftest's CREATE_ACCESS): the pins live in access.c.  While
  * one pins pages, pin counts are checked against the page sets' own
@@ -1013,26 +1028,15 @@ static uint64_t union_len(struct ival *iv, size_t n)
 	return total;
 }
 
-static void collect_ctx(struct iemu_ctx *ctx)
+/* An area's page set, with the pages it pins. */
+static int collect_area(void *arg, struct area *a)
 {
-	for (size_t id = 1, end = slot_end(ctx); id < end; id++) {
-		struct obj *o = ctx->slots[id];
-		struct imap_iter it;
-		struct imap_entry e;
-
-		if (!o || o->type != OBJ_IOAS)
-			continue;
-		for (bool ok = imap_iter_first(&((struct ioas *)o)->iopt.areas, 0, UINT64_MAX,
-					       &it, &e);
-		     ok; ok = imap_iter_next(&it, &e)) {
-			struct area *a = (struct area *)(uintptr_t)e.val;
-
-			set_of(a->pages);
-			if (a->pinned)
-				add_ival(a->pages, a->start_byte / PAGE_SIZE,
-					 (a->start_byte + (a->last - a->iova)) / PAGE_SIZE);
-		}
-	}
+	(void)arg;
+	set_of(a->pages);
+	if (a->pinned)
+		add_ival(a->pages, a->start_byte / PAGE_SIZE,
+			 (a->start_byte + (a->last - a->iova)) / PAGE_SIZE);
+	return 0;
 }
 
 static void collect_pins(void)
@@ -1235,7 +1239,7 @@ void check_accounting(void)
 
 	nsets = 0;
 	for (unsigned int i = 0; i < n; i++)
-		collect_ctx(ctxs[i]);
+		ctx_for_each_area(ctxs[i], collect_area, NULL);
 	if (h_pins_tracked)
 		collect_pins();
 	check_sets(!any_foreign_pins());

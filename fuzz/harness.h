@@ -196,6 +196,12 @@ void check_idle(void);
 /* One past the highest object id in use in ctx (loops over its slots). */
 size_t slot_end(const struct iemu_ctx *ctx);
 
+struct area;
+
+/* Call fn on every area of every IOAS of ctx, by IOAS id then IOVA;
+ * stops at fn's non-zero return and returns it. */
+int ctx_for_each_area(struct iemu_ctx *ctx, int (*fn)(void *arg, struct area *a), void *arg);
+
 /* The live contexts, including those closed by the harness but kept alive
  * by bound devices or accesses: up to max, returns how many. */
 unsigned int live_contexts(struct iemu_ctx **out, unsigned int max);
