@@ -111,9 +111,6 @@ static struct iemu_ctx *touched[8];
 static unsigned int ntouched;
 static bool touched_devices;
 
-/* Set by operations that cannot change pins or charges. */
-static bool no_pin_change;
-
 static void touch(struct iemu_ctx *ctx)
 {
 	for (unsigned int i = 0; i < ntouched; i++)
@@ -1945,6 +1942,17 @@ static const bool fail_keeps_state[OPC_COUNT] = {
 	[OPC_staccess] = true,	  [OPC_viommu] = true,
 };
 
+/* Operations that cannot change pins or charges: no accounting check
+ * after them. */
+static const bool pins_unchanged[OPC_COUNT] = {
+	[OPC_ioas_alloc] = true,  [OPC_ioas_alloc2] = true, [OPC_dma] = true,
+	[OPC_dma2] = true,	  [OPC_irq] = true,	    [OPC_cfg] = true,
+	[OPC_bar] = true,	  [OPC_set_irqs] = true,    [OPC_dev_misc] = true,
+	[OPC_iova_ranges] = true, [OPC_info] = true,	    [OPC_dirty] = true,
+	[OPC_vfio_ioas] = true,	  [OPC_file_open] = true,   [OPC_file_open2] = true,
+	[OPC_acc_rw] = true,
+};
+
 /* Most operations the fuzzer makes are refused.  A refused ioctl changes
  * nothing (the copy-in target checks exactly that, with a digest of the
  * whole state), so the checks after such an operation would only repeat
@@ -2021,11 +2029,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ntouched = 0;
 		touched_devices = false;
 		ioctls_ok = ioctls_failed = 0;
-		no_pin_change = op == OPC_dma || op == OPC_dma2 || op == OPC_irq || op == OPC_cfg ||
-				op == OPC_bar || op == OPC_set_irqs || op == OPC_dev_misc ||
-				op == OPC_iova_ranges || op == OPC_info || op == OPC_dirty ||
-				op == OPC_vfio_ioas || op == OPC_file_open ||
-				op == OPC_file_open2 || op == OPC_acc_rw;
 		ops[op].fn(&in);
 		if (full_checks) {
 			check_all();
@@ -2039,7 +2042,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (unsigned int k = 0; k < nlive; k++)
 				if (live[k] == touched[i])
 					check_ctx(live[k]);
-		if (ntouched && !no_pin_change)
+		if (ntouched && !pins_unchanged[op])
 			check_accounting();
 		if (touched_devices)
 			check_devices();
