@@ -79,10 +79,7 @@ void vfio_pci_close(struct iemu_device *d)
 	d->power_state = 0;
 	if (d->reset_works)
 		pcifn_reset(fn);
-	for (unsigned int i = 0; i < PCIFN_CFG_SIZE; i += 4)
-		pcifn_cfg_write(fn, i, 4, d->saved_cfg[i] | d->saved_cfg[i + 1] << 8 |
-					  d->saved_cfg[i + 2] << 16 |
-					  (uint32_t)d->saved_cfg[i + 3] << 24);
+	pcifn_cfg_restore(fn, d->saved_cfg);
 	/* pci_disable_device: decode off, no bus mastering. */
 	pcifn_cfg_write(fn, PCI_COMMAND, 2, pcifn_cfg_read(fn, PCI_COMMAND, 2) &
 		~(PCI_COMMAND_MEMORY | PCI_COMMAND_IO | PCI_COMMAND_MASTER));

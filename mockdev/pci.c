@@ -38,6 +38,11 @@ static uint16_t get16(const uint8_t *p, unsigned int off)
 	return p[off] | p[off + 1] << 8;
 }
 
+static uint32_t get32(const uint8_t *p, unsigned int off)
+{
+	return get16(p, off) | (uint32_t)get16(p, off + 2) << 16;
+}
+
 void pcifn_init(struct pcifn *fn, const struct pcifn_ops *ops, const char *model,
 		uint16_t vendor, uint16_t device, uint8_t revision, uint32_t class_code)
 {
@@ -186,17 +191,19 @@ static bool intx_out(const struct pcifn *fn)
 	return fn->intx_level && !(get16(fn->cfg, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
 }
 
-void pcifn_cfg_write(struct pcifn *fn, unsigned int off, unsigned int size,
-		     uint32_t val)
-{
-	unsigned int old_state;
-	bool reset, was, out;
+/* What a configuration write changed that acts outside the lock. */
+struct cfg_effects {
+	bool intx_changed, intx_out, reset;
+};
 
-	if (off >= PCIFN_CFG_SIZE || off + size > PCIFN_CFG_SIZE)
-		return;
-	pthread_mutex_lock(&fn->lock);
-	old_state = power_state(fn);
-	was = intx_out(fn);
+/* One write of size bytes at off, under fn->lock. */
+static struct cfg_effects cfg_write_locked(struct pcifn *fn, unsigned int off,
+					   unsigned int size, uint32_t val)
+{
+	unsigned int old_state = power_state(fn);
+	bool was = intx_out(fn);
+	struct cfg_effects e;
+
 	for (unsigned int i = 0; i < size; i++) {
 		uint8_t b = val >> (8 * i);
 		unsigned int o = off + i;
@@ -204,14 +211,50 @@ void pcifn_cfg_write(struct pcifn *fn, unsigned int off, unsigned int size,
 		fn->cfg[o] = (fn->cfg[o] & ~fn->wmask[o]) | (b & fn->wmask[o]);
 		fn->cfg[o] &= ~(b & fn->w1c[o]);
 	}
-	out = intx_out(fn);
+	e.intx_out = intx_out(fn);
+	e.intx_changed = e.intx_out != was;
 	/* D3hot to D0 without No_Soft_Reset resets the function. */
-	reset = fn->pm_reset && old_state == 3 && power_state(fn) == 0;
-	pthread_mutex_unlock(&fn->lock);
-	if (out != was && fn->host.intx)
-		fn->host.intx(fn->host.opaque, out);
-	if (reset && fn->ops->reset)
+	e.reset = fn->pm_reset && old_state == 3 && power_state(fn) == 0;
+	return e;
+}
+
+/* The effects of a write, after fn->lock is dropped. */
+static void cfg_apply(struct pcifn *fn, struct cfg_effects e)
+{
+	if (e.intx_changed && fn->host.intx)
+		fn->host.intx(fn->host.opaque, e.intx_out);
+	if (e.reset && fn->ops->reset)
 		fn->ops->reset(fn);
+}
+
+void pcifn_cfg_write(struct pcifn *fn, unsigned int off, unsigned int size,
+		     uint32_t val)
+{
+	struct cfg_effects e;
+
+	if (off >= PCIFN_CFG_SIZE || off + size > PCIFN_CFG_SIZE)
+		return;
+	pthread_mutex_lock(&fn->lock);
+	e = cfg_write_locked(fn, off, size, val);
+	pthread_mutex_unlock(&fn->lock);
+	cfg_apply(fn, e);
+}
+
+void pcifn_cfg_restore(struct pcifn *fn, const uint8_t *saved)
+{
+	pthread_mutex_lock(&fn->lock);
+	for (unsigned int off = 0; off < PCIFN_CFG_SIZE; off += 4) {
+		struct cfg_effects e = cfg_write_locked(fn, off, 4, get32(saved, off));
+
+		if (!e.intx_changed && !e.reset)
+			continue;
+		/* As if each dword were its own write: the effect before the
+		 * next dword (a reset must not undo the rest). */
+		pthread_mutex_unlock(&fn->lock);
+		cfg_apply(fn, e);
+		pthread_mutex_lock(&fn->lock);
+	}
+	pthread_mutex_unlock(&fn->lock);
 }
 
 bool pcifn_bus_master(struct pcifn *fn)

@@ -896,6 +896,68 @@ static void test_pm_transition_resets_the_function(void **state)
 	assert_int_equal(stats(r).resets, 1);
 }
 
+/* Back to the saved state, by the batch or by 64 single writes, from
+ * INTx masked with the line up and BAR 0 cleared, in D3hot or in D0. */
+static void restore_from(struct rig *r, bool batch, bool d3)
+{
+	uint8_t saved[PCIFN_CFG_SIZE];
+
+	pcifn_cfg_snapshot(r->fn, saved);
+	if (d3)
+		pcifn_cfg_write(r->fn, r->fn->pm_cap + PCI_PM_CTRL, 2, 3);
+	pcifn_cfg_write(r->fn, PCI_COMMAND, 2,
+			PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	pcifn_cfg_write(r->fn, PCI_BASE_ADDRESS_0, 4, 0);
+	pcifn_set_intx(r->fn, true);
+	assert_false(intx_level(r));
+	if (batch) {
+		pcifn_cfg_restore(r->fn, saved);
+		return;
+	}
+	for (unsigned int off = 0; off < PCIFN_CFG_SIZE; off += 4)
+		pcifn_cfg_write(r->fn, off, 4, saved[off] | saved[off + 1] << 8 |
+						       saved[off + 2] << 16 |
+						       (uint32_t)saved[off + 3] << 24);
+}
+
+static void restore_both_ways(struct rig *batch, bool d3)
+{
+	struct rig *single = rig_new("");
+	uint8_t a[PCIFN_CFG_SIZE], b[PCIFN_CFG_SIZE];
+
+	restore_from(batch, true, d3);
+	restore_from(single, false, d3);
+	pcifn_cfg_snapshot(batch->fn, a);
+	pcifn_cfg_snapshot(single->fn, b);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(pcifn_cfg_read(batch->fn, PCI_COMMAND, 2),
+			 PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_not_equal(pcifn_cfg_read(batch->fn, PCI_BASE_ADDRESS_0, 4), 0);
+	assert_int_equal(stats(batch).resets, stats(single).resets);
+	assert_int_equal(stats(batch).resets, d3);
+	assert_int_equal(intx_level(batch), intx_level(single));
+	teardown((void **)&single);
+}
+
+/* Unmasking INTx with the line up raises it at the host. */
+static void test_cfg_restore_raises_unmasked_intx(void **state)
+{
+	struct rig *r = *state;
+
+	restore_both_ways(r, false);
+	assert_true(intx_level(r));
+}
+
+/* The D3hot->D0 dword resets the function (which lowers INTx) before the
+ * dwords after it land. */
+static void test_cfg_restore_from_d3hot_resets_in_order(void **state)
+{
+	struct rig *r = *state;
+
+	restore_both_ways(r, true);
+	assert_false(intx_level(r));
+}
+
 static void test_vendor_region_holds_the_stats(void **state)
 {
 	struct rig *r = *state;
@@ -1001,6 +1063,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delay_precedes_each_descriptor,
 						setup_delay, teardown),
 		T(test_pm_transition_resets_the_function),
+		T(test_cfg_restore_raises_unmasked_intx),
+		T(test_cfg_restore_from_d3hot_resets_in_order),
 		T(test_vendor_region_holds_the_stats),
 		cmocka_unit_test(test_options_are_checked),
 	};
