@@ -8,6 +8,7 @@
 #                                      (TARGET= guessed from the path; GDB=1 under gdb)
 #   make fuzz-smoke                    60 s of libFuzzer over the seed corpora
 #   make fuzz-speed [TARGET=ops]       executions per second by input length
+#                                      (SPEED_CORPUS=dir: from that corpus)
 
 PACKAGES += clang llvm libclang-rt-dev afl++
 
@@ -195,8 +196,9 @@ fuzz-run: $(FUZZ_DIR)/lf/fuzz_$(TARGET)
 
 SPEED_LENS ?= 16 32 64 128 256 512
 SPEED_TIME ?= 15
+SPEED_CORPUS ?= fuzz/corpus/$(TARGET)
 fuzz-speed: $(FUZZ_DIR)/speed/fuzz_$(TARGET) $(FUZZ_DIR)/fast/fuzz_$(TARGET) $(FUZZ_DIR)/lf/fuzz_$(TARGET)
-	@fuzz/speed.sh $(TARGET) $(SPEED_TIME) $(SPEED_LENS)
+	@SPEED_CORPUS=$(SPEED_CORPUS) fuzz/speed.sh $(TARGET) $(SPEED_TIME) $(SPEED_LENS)
 
 fuzz-afl: $(FUZZ_DIR)/afl/fuzz_$(TARGET)
 	@mkdir -p $(FUZZ_DIR)/afl-out
