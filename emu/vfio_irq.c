@@ -343,6 +343,11 @@ static void msi_disable(struct iemu_device *d, bool msix)
 	pthread_mutex_lock(&q->lock);
 	for (unsigned int i = 0; i < q->nvectors; i++)
 		close_fd(&q->vectors[i]);
+	/* Nothing of the vectors outlives the disable (vfio_msi_disable
+	 * frees each vector's context): a refused enable leaves no trace. */
+	free(q->vectors);
+	q->vectors = NULL;
+	q->nvectors = q->nalloc = 0;
 	q->type = VFIO_IRQ_NONE;
 	pthread_mutex_unlock(&q->lock);
 	if (msix)

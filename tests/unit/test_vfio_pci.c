@@ -824,6 +824,9 @@ static void test_msix(void **state)
 				  sizeof(bad)), -EBADF);
 	assert_int_equal(loopback(d, VFIO_PCI_MSIX_IRQ_INDEX), -EINVAL);
 	assert_false(pcifn_msix_enabled(d->dev->fn));
+	/* Nor is there a vector table left (the kernel frees each context). */
+	assert_null(d->dev->irq.vectors);
+	assert_int_equal(d->dev->irq.nvectors, 0);
 	assert_true(quiet(fds[0]));
 	assert_int_equal(set_irqs(d, efd_trig, VFIO_PCI_MSIX_IRQ_INDEX, 0, NQ, fds,
 				  sizeof(fds)), 0);
@@ -841,6 +844,7 @@ static void test_msix(void **state)
 				  VFIO_PCI_MSIX_IRQ_INDEX, 2, 1, NULL, 0), 0);
 	assert_int_equal(wait_eventfd(fds[2], 0), 1);
 	assert_int_equal(irq_disable(d, VFIO_PCI_MSIX_IRQ_INDEX), 0);
+	assert_int_equal(d->dev->irq.nvectors, 0);
 	assert_int_equal(cfg_read(d, cap + PCI_MSIX_FLAGS, 2), NQ - 1);
 	assert_int_equal(loopback(d, VFIO_PCI_MSIX_IRQ_INDEX), -EINVAL);
 	/* Enabled with a subset: vectors can be added later (dynamic MSI-X). */
