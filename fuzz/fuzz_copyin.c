@@ -305,7 +305,9 @@ static void digest_ioas(struct digest *d, struct ioas *ioas)
 	}
 }
 
-static uint64_t digest_state(void)
+/* waking: a device in low power with a wake eventfd that the call may
+ * wake (its low-power fields are left out; see wakes()). */
+static uint64_t digest_state(const struct iemu_device *waking)
 {
 	struct digest d = { 0xcbf29ce484222325ULL };
 	struct iemu_ctx *ctxs[16];
@@ -352,8 +354,10 @@ static uint64_t digest_state(void)
 		for (unsigned int v = 0; v < dev->irq.nvectors; v++)
 			mix(&d, dev->irq.vectors[v] >= 0);
 		mix(&d, dev->nioeventfds);
-		mix(&d, dev->pm_engaged);
-		mix(&d, dev->pm_wake_fd >= 0);
+		if (dev != waking) {
+			mix(&d, dev->pm_engaged);
+			mix(&d, dev->pm_wake_fd >= 0);
+		}
 		mix(&d, dev->power_state);
 	}
 	for (int k = 0; k < NPROCS; k++) {
@@ -362,6 +366,25 @@ static uint64_t digest_state(void)
 	}
 	mix(&d, imap_count(&H_EMU->phys.extents));
 	return d.h;
+}
+
+/* Linux resumes a device for every ioctl of a bound file (BIND aside) and
+ * every access to a region that exists, before the call can fail
+ * (vfio_device_fops_unl_ioctl, vfio_pci_rw); the resume of a device in
+ * low power with a wake eventfd signals it and ends low power.  So such a
+ * device may wake even when the call fails: the device, or NULL. */
+static const struct iemu_device *wakes(const struct iemu_devfile *f)
+{
+	return f->dev->pm_engaged && f->dev->pm_wake_fd >= 0 ? f->dev : NULL;
+}
+
+/* A device that may have woken did so whole, or not at all. */
+static void check_woken(const struct iemu_device *d)
+{
+	if (d)
+		H_CHECK(d->pm_engaged == (d->pm_wake_fd >= 0),
+			"%s: half out of low power (engaged %d, wake fd %d)", d->name,
+			d->pm_engaged, d->pm_wake_fd);
 }
 
 /* Failures after which the kernel has changed state all the same. */
@@ -532,6 +555,7 @@ static void one_call(struct in *in)
 	uint8_t arg[ARG_MAX] = { 0 };
 	const struct cmd *c;
 	uint64_t at, before;
+	const struct iemu_device *waking;
 	struct iemu_ctx *ctx;
 	struct iemu_devfile *f;
 	long rc;
@@ -547,7 +571,8 @@ static void one_call(struct in *in)
 
 		f = files[who % NFILES];
 		memcpy(buf, arg + 3, sizeof(buf) < len ? sizeof(buf) : len);
-		before = digest_state();
+		waking = wakes(f);
+		before = digest_state(waking);
 		/* Writes to BAR0 may start work on a model's thread; config
 		 * space, other BARs and reads are synchronous. */
 		if ((extra & 0x80) && (sel % 11 == VFIO_PCI_CONFIG_REGION_INDEX || sel % 11 > 0))
@@ -558,8 +583,10 @@ static void one_call(struct in *in)
 			fprintf(stderr, "  %s %#llx+%zu -> %ld\n", extra & 0x80 ? "write" : "read",
 				(unsigned long long)off, n, rc);
 		H_CHECK(rc <= (long)n && rc > -4096, "region I/O of %zu returned %ld", n, rc);
+		check_woken(waking);
 		if (rc < 0)
-			H_CHECK(digest_state() == before, "a refused region access changed state");
+			H_CHECK(digest_state(waking) == before,
+				"a refused region access changed state");
 		return;
 	}
 	c = dev ? &dev_cmds[sel % NDEV_CMDS] : &ctx_cmds[sel % NCTX_CMDS];
@@ -616,7 +643,8 @@ static void one_call(struct in *in)
 	put(self, at, arg, len < writable ? len : writable);
 	/* What cannot be written stays as the memory holds it (zeros, or
 	 * nothing at all). */
-	before = digest_state();
+	waking = dev ? wakes(files[who % NFILES]) : NULL;
+	before = digest_state(waking);
 	if (dev) {
 		f = files[who % NFILES];
 		rc = iemu_devfile_ioctl(f, m.proc, c->nr, at);
@@ -632,8 +660,9 @@ static void one_call(struct in *in)
 			(unsigned long long)at, len, rc);
 	H_CHECK(rc > -4096, "%s returned %ld",
 		iemu_ioctl_name(dev ? IEMU_FILE_DEVICE : IEMU_FILE_IOMMU, c->nr) ?: "?", rc);
+	check_woken(waking);
 	if (rc < 0 && !may_fail_with_changes(dev, c->nr, rc))
-		H_CHECK(digest_state() == before, "%s failed (%ld) and changed the state",
+		H_CHECK(digest_state(waking) == before, "%s failed (%ld) and changed the state",
 			iemu_ioctl_name(dev ? IEMU_FILE_DEVICE : IEMU_FILE_IOMMU, c->nr) ?: "?",
 			rc);
 }
