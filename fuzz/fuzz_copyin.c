@@ -151,14 +151,19 @@ static const struct cmd dev_cmds[] = {
 /* ---- the two callers and their memory ---- */
 
 /* Pages of the fuzzer's own memory for the self process: read-write,
- * read-only, read-write, PROT_NONE, unmapped, read-write. */
-#define SELF_PAGES 32
+ * read-only, read-write, PROT_NONE, unmapped, read-write, and a PROT_NONE
+ * guard.  The emulator writes the self process's memory for real: an
+ * output run past the last read-write page (a 450 MB data_len zeroed from
+ * there) would go on into whatever the fuzzer mapped next, so the guard
+ * stops it, and a pointer the input gives raw stays inside these pages. */
+#define SELF_PAGES 40
 #define S_RW 0
 #define S_RO 16
 #define S_RW1 20
 #define S_NONE 24
 #define S_HOLE 28
 #define S_RW2 30
+#define S_GUARD 32
 
 static uint8_t *self_mem;
 static struct iemu_proc *self_proc;
@@ -166,6 +171,7 @@ static struct iemu_proc *self_proc;
 /* Addresses of a caller's memory kinds. */
 struct mem {
 	struct iemu_proc *proc;
+	uint64_t base, span;     /* where a raw pointer is confined (span 0: not) */
 	uint64_t rw, rw_end;     /* a read-write run, and where it meets read-only */
 	uint64_t ro;             /* read-only, followed by a hole */
 	uint64_t hole;           /* nothing */
@@ -178,6 +184,8 @@ static struct mem mem_of(bool self)
 	if (self)
 		return (struct mem){
 			.proc = self_proc,
+			.base = (uintptr_t)self_mem,
+			.span = SELF_PAGES * HPG,
 			.rw = (uintptr_t)self_mem,
 			.rw_end = (uintptr_t)self_mem + S_RO * HPG,
 			.ro = (uintptr_t)self_mem + S_RO * HPG,
@@ -234,7 +242,7 @@ static uint64_t aim_ptr(const struct mem *m, uint8_t b, uint64_t raw)
 {
 	switch (b % 8) {
 	case 0:
-		return raw;
+		return m->span ? m->base + raw % m->span : raw;
 	case 1:
 		return m->rw + 2 * HPG;
 	case 2:
@@ -667,6 +675,20 @@ static void one_call(struct in *in)
 			rc);
 }
 
+/* The hole in the self pages is a real gap in the address space, which a
+ * later mapping of the fuzzer's could fill; the emulator would then write
+ * that mapping.  Seen at the start of each input (mincore: ENOMEM for a
+ * range with an unmapped page). */
+static void self_hole_check(void)
+{
+	unsigned char vec[S_RW2 - S_HOLE];
+
+	H_CHECK(mincore(self_mem + S_HOLE * HPG, (S_RW2 - S_HOLE) * HPG, vec) < 0 &&
+			errno == ENOMEM,
+		"a mapping of the fuzzer's fills the self pages' hole: a harness limit, "
+		"not a finding");
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -678,7 +700,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (self_mem == MAP_FAILED ||
 	    mprotect(self_mem + S_RO * HPG, (S_RW1 - S_RO) * HPG, PROT_READ) ||
 	    mprotect(self_mem + S_NONE * HPG, (S_HOLE - S_NONE) * HPG, PROT_NONE) ||
-	    munmap(self_mem + S_HOLE * HPG, (S_RW2 - S_HOLE) * HPG))
+	    munmap(self_mem + S_HOLE * HPG, (S_RW2 - S_HOLE) * HPG) ||
+	    mprotect(self_mem + S_GUARD * HPG, (SELF_PAGES - S_GUARD) * HPG, PROT_NONE))
 		h_fail("the self arena");
 	if (iemu_proc_self(H_EMU, &self_proc))
 		h_fail("iemu_proc_self");
@@ -696,6 +719,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!H_EMU)
 		LLVMFuzzerInitialize(NULL, NULL);
 	harness_begin_input();
+	self_hole_check();
 	setup();
 	check_all();
 	for (unsigned int n = 0; in.n && n < MAX_CALLS; n++) {
