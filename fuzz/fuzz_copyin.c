@@ -657,12 +657,12 @@ static void one_call(struct in *in)
 	put(self, at, arg, len < writable ? len : writable);
 	/* What cannot be written stays as the memory holds it (zeros, or
 	 * nothing at all). */
-	waking = dev ? wakes(files[who % NFILES]) : NULL;
-	msi_on = dev && (files[who % NFILES]->dev->irq.type == VFIO_PCI_MSI_IRQ_INDEX ||
-			 files[who % NFILES]->dev->irq.type == VFIO_PCI_MSIX_IRQ_INDEX);
+	f = dev ? files[who % NFILES] : NULL;
+	waking = f ? wakes(f) : NULL;
+	msi_on = f && (f->dev->irq.type == VFIO_PCI_MSI_IRQ_INDEX ||
+		       f->dev->irq.type == VFIO_PCI_MSIX_IRQ_INDEX);
 	before = digest_state(waking);
 	if (dev) {
-		f = files[who % NFILES];
 		rc = iemu_devfile_ioctl(f, m.proc, c->nr, at);
 	} else {
 		ctx = H_CTX[who % 2];
