@@ -198,7 +198,8 @@ static struct client *new_client(pid_t pid)
 	return c;
 }
 
-struct client *client_of_thread(pid_t tid)
+/* The client of thread tid, made on first sight if make is set. */
+static struct client *find_client(pid_t tid, bool make)
 {
 	struct thread_entry *e;
 	struct client *c;
@@ -219,7 +220,7 @@ struct client *client_of_thread(pid_t tid)
 		pid = tid;
 	pthread_mutex_lock(&t.lock);
 	HASH_FIND(hh, t.by_pid, &pid, sizeof(pid), c);
-	if (!c)
+	if (!c && make)
 		c = new_client(pid);
 	e = c ? calloc(1, sizeof(*e)) : NULL;
 	if (e) {
@@ -231,6 +232,16 @@ struct client *client_of_thread(pid_t tid)
 		c->refs++;
 	pthread_mutex_unlock(&t.lock);
 	return c;
+}
+
+struct client *client_of_thread(pid_t tid)
+{
+	return find_client(tid, true);
+}
+
+struct client *client_known(pid_t tid)
+{
+	return find_client(tid, false);
 }
 
 struct iemu_proc *client_proc(struct client *c)

@@ -31,6 +31,9 @@ void clients_fini(void);
 /* The client of thread tid, created on first sight (never NULL unless out of
  * memory); takes a reference. */
 struct client *client_of_thread(pid_t tid);
+/* The client of thread tid if its process is one already, else NULL; takes a
+ * reference. */
+struct client *client_known(pid_t tid);
 void client_put(struct client *c);
 
 /* The emulator's process for the client, retrying access if it was refused

@@ -474,6 +474,18 @@ static void open_hidden(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	fuse_reply_open(req, fi);
 }
 
+/* A status read shows the reader's own closes done, as its other requests
+ * see them; a process that is no client yet has none to wait for. */
+static void status_after_own_closes(pid_t tid)
+{
+	struct client *c = client_known(tid);
+
+	if (c) {
+		wait_for_releases(c);
+		client_put(c);
+	}
+}
+
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	const struct node *n = tree_node(ino);
@@ -504,6 +516,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			jb_free(&args);
 		}
 	} else if (n->kind == NODE_STATUS) {
+		status_after_own_closes(fuse_req_ctx(req)->pid);
 		h->text = status_render(fs.emu, fs.mount, each_ctx, &h->len);
 		rc = h->text ? 0 : -ENOMEM;
 	} else if (n->kind == NODE_TEXT) {

@@ -608,6 +608,32 @@ static void test_device_over_fuse(void **state)
 	munmap(buf, PG);
 }
 
+/* close() returns with the file released, as in the kernel, also as the
+ * status view sees it: FUSE's RELEASE comes after close returns, so the
+ * server holds the client's next request, a status read too, until it is
+ * done.  Repeated, as a lost race shows only now and then. */
+static void test_status_after_close_sees_the_release(void **state)
+{
+	int efd = eventfd(0, 0);
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		int fd = open_ctx(), dev = open_dev("vfio0");
+		uint32_t ioas;
+
+		assert_int_equal(bind_dev(dev, fd, NULL), 0);
+		assert_int_equal(ioas_alloc(fd, &ioas), 0);
+		assert_int_equal(attach_dev(dev, ioas, NULL), 0);
+		cfg_enable(dev);
+		assert_int_equal(set_msi(dev, efd), 0);
+		close(dev);
+		assert_int_equal(status_value("device name=vfio0", "bound"), 0);
+		close(fd);
+		assert_int_equal(status_value("total", "contexts"), 0);
+	}
+	close(efd);
+}
+
 static int device_victim(void *arg)
 {
 	int *ready = arg, fd = open_ctx(), dev = open_dev("vfio0"), efd = eventfd(0, 0);
@@ -756,6 +782,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_passed_descriptor_uses_the_callers_memory),
 		cmocka_unit_test(test_device_files_and_sysfs),
 		cmocka_unit_test(test_device_over_fuse),
+		cmocka_unit_test(test_status_after_close_sees_the_release),
 		cmocka_unit_test(test_killed_client_with_a_device),
 		cmocka_unit_test(test_malformed_device_is_one_clear_line),
 		cmocka_unit_test(test_sigterm_with_clients_attached),
