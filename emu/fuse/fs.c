@@ -447,8 +447,11 @@ static void open_hidden(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	struct handle *h = calloc(1, sizeof(*h));
 	int rc = c && h ? 0 : -ENOMEM;
 
-	if (!rc)
+	if (!rc) {
+		/* As any request of the client's: after its closes took effect. */
+		wait_for_releases(c);
 		rc = anonfs_open(ino, client_pid(c), &h->anon, &h->text, &h->len);
+	}
 	if (rc) {
 		if (c)
 			client_put(c);
