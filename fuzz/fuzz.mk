@@ -3,6 +3,7 @@
 #
 #   make fuzz                          build every target for libFuzzer and AFL++
 #   make fuzz-run TARGET=ops TIME=600  run a libFuzzer target (corpus in build/fuzz/run/)
+#                                      (RUN_BUILD=fast, RUN_ARGS=libFuzzer options)
 #   make fuzz-afl TARGET=ops TIME=600  run an AFL++ target
 #   make fuzz-replay FILE=crash-...    replay one input under the -O0 -g build
 #                                      (TARGET= guessed from the path; GDB=1 under gdb)
@@ -186,12 +187,16 @@ fuzz-smoke: $(FUZZ_LF_BIN)
 # 512 bytes (about 64 operations) hold any state its slots allow.
 FUZZ_MAXLEN_ops := 512
 
-fuzz-run: $(FUZZ_DIR)/lf/fuzz_$(TARGET)
+# RUN_BUILD=fast runs the UBSan-only build; RUN_ARGS= adds libFuzzer
+# options (for the operation target, -use_counters=0: see fuzz/README.md).
+RUN_BUILD ?= lf
+RUN_ARGS ?=
+fuzz-run: $(FUZZ_DIR)/$(RUN_BUILD)/fuzz_$(TARGET)
 	@mkdir -p $(FUZZ_DIR)/run/$(TARGET)/corpus $(FUZZ_DIR)/run/$(TARGET)/crashes
-	$(FUZZ_ENV) $(FUZZ_DIR)/lf/fuzz_$(TARGET) -max_total_time=$(TIME) -timeout=20 \
+	$(FUZZ_ENV) $(FUZZ_DIR)/$(RUN_BUILD)/fuzz_$(TARGET) -max_total_time=$(TIME) -timeout=20 \
 		$(if $(FUZZ_MAXLEN_$(TARGET)),-max_len=$(FUZZ_MAXLEN_$(TARGET))) \
 		-rss_limit_mb=4096 -print_final_stats=1 -dict=fuzz/dict/$(TARGET).dict \
-		-artifact_prefix=$(FUZZ_DIR)/run/$(TARGET)/crashes/ \
+		-artifact_prefix=$(FUZZ_DIR)/run/$(TARGET)/crashes/ $(RUN_ARGS) \
 		$(FUZZ_DIR)/run/$(TARGET)/corpus fuzz/corpus/$(TARGET)
 
 SPEED_LENS ?= 16 32 64 128 256 512

@@ -81,7 +81,9 @@ static struct {
 	unsigned int serial;
 } fs = { .lock = PTHREAD_MUTEX_INITIALIZER, .released = PTHREAD_COND_INITIALIZER };
 
-/* How long a client's request waits for the release of a file it closed. */
+/* How long a client's request waits for the RELEASE of a file it flushed
+ * to arrive (none comes if a dup still holds the file); one that has
+ * arrived is waited for to the end. */
 #define RELEASE_WAIT_US 50000.0
 
 /* ---- the tree ---- */
@@ -370,12 +372,16 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-static struct handle *closing_of(const struct client *c)
+/* A file the client flushed that is not released yet; *started tells
+ * whether its release is under way (it then ends without the client). */
+static struct handle *closing_of(const struct client *c, bool *started)
 {
-	for (struct handle *h = fs.open; h; h = h->next)
+	*started = true;
+	for (struct handle *h = fs.closing; h; h = h->next)
 		if (h->closer == c)
 			return h;
-	for (struct handle *h = fs.closing; h; h = h->next)
+	*started = false;
+	for (struct handle *h = fs.open; h; h = h->next)
 		if (h->closer == c)
 			return h;
 	return NULL;
@@ -391,11 +397,16 @@ static void wait_for_releases(struct client *c)
 {
 	struct handle *h;
 	struct timespec until;
+	bool started;
 
 	pthread_mutex_lock(&fs.lock);
-	while ((h = closing_of(c))) {
+	while ((h = closing_of(c, &started))) {
 		double left = h->closed_at + RELEASE_WAIT_US - trace_now_us();
 
+		if (started) {
+			pthread_cond_wait(&fs.released, &fs.lock);
+			continue;
+		}
 		if (left <= 0) {
 			/* Still open elsewhere: it was not the last close. */
 			forget_closer(h);

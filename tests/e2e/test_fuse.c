@@ -634,6 +634,27 @@ static void test_status_after_close_sees_the_release(void **state)
 	close(efd);
 }
 
+/* Closing one of two descriptors of a context releases nothing: the next
+ * request waits for no RELEASE (none comes) beyond its short grace, and
+ * the context is whole; closing the last one releases it. */
+static void test_close_of_a_dup_keeps_the_context(void **state)
+{
+	int fd = open_ctx(), copy;
+	uint32_t first, second;
+
+	(void)state;
+	assert_int_equal(ioas_alloc(fd, &first), 0);
+	copy = dup(fd);
+	assert_true(copy >= 0);
+	close(fd);
+	assert_int_equal(status_value("total", "contexts"), 1);
+	assert_int_equal(ioas_alloc(copy, &second), 0);
+	assert_int_equal(second, first + 1);
+	assert_int_equal(destroy(copy, first), 0);
+	close(copy);
+	assert_int_equal(status_value("total", "contexts"), 0);
+}
+
 static int device_victim(void *arg)
 {
 	int *ready = arg, fd = open_ctx(), dev = open_dev("vfio0"), efd = eventfd(0, 0);
@@ -783,6 +804,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_device_files_and_sysfs),
 		cmocka_unit_test(test_device_over_fuse),
 		cmocka_unit_test(test_status_after_close_sees_the_release),
+		cmocka_unit_test(test_close_of_a_dup_keeps_the_context),
 		cmocka_unit_test(test_killed_client_with_a_device),
 		cmocka_unit_test(test_malformed_device_is_one_clear_line),
 		cmocka_unit_test(test_sigterm_with_clients_attached),
