@@ -33,7 +33,6 @@ struct iemu_proc {
 	struct iemu_proc *next;
 };
 
-/* Whether the process holds capability cap. */
 /* Whether the process holds capability cap (with the emulator's added ones). */
 bool proc_capable(const struct iemu_proc *p, unsigned int cap);
 
