@@ -3,7 +3,8 @@
 #   alone   - the speed build (-O2, no sanitizer, no coverage) running the
 #             corpus cut to the length for 5 s: the harness and the
 #             emulator;
-#   fast    - libFuzzer, `fast` build (UBSan, edge counters of the emulator);
+#   fast    - libFuzzer, `fast` build (UBSan, edge counters of the emulator),
+#             with hit counts as features (the default) and without;
 #   lf      - libFuzzer, `lf` build (ASan + UBSan, comparison tracing),
 #             both fuzzing SECONDS from the corpus with -max_len=the length.
 # Usage: fuzz/speed.sh TARGET SECONDS LENGTH...
@@ -18,20 +19,22 @@ dir=build/fuzz
 scratch=$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp )/iemu-speed.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
-fuzz_rate() { # build length
+fuzz_rate() { # build length [libFuzzer options]
+	b=$1; l=$2; shift 2
 	rm -rf "$scratch/c"; mkdir "$scratch/c"
-	"$dir/$1/fuzz_$t" -max_total_time="$secs" -max_len="$2" -print_final_stats=1 \
+	"$dir/$b/fuzz_$t" -max_total_time="$secs" -max_len="$l" -print_final_stats=1 "$@" \
 		-dict="fuzz/dict/$t.dict" -artifact_prefix="$scratch/" "$scratch/c" \
 		"$corpus" 2>&1 | sed -n 's/^stat::average_exec_per_sec: *//p'
 }
 
 printf '%s\n' "target $t, corpus $corpus, $(nproc) cores, $secs s per libFuzzer cell"
-printf '| max_len | mean bytes run alone | alone exec/s | libFuzzer fast exec/s | libFuzzer lf exec/s |\n'
-printf '|---|---|---|---|---|\n'
+printf '| max_len | mean bytes run alone | alone exec/s | libFuzzer fast exec/s | fast, -use_counters=0 | libFuzzer lf exec/s |\n'
+printf '|---|---|---|---|---|---|\n'
 for len in "$@"; do
 	alone=$("$dir/speed/fuzz_$t" --speed 5 --max-len "$len" "$corpus" 2>/dev/null)
 	bytes=$(echo "$alone" | sed -n 's/.*inputs, \([0-9]*\) bytes.*/\1/p')
 	rate=$(echo "$alone" | sed -n 's/.* \([0-9]*\) exec\/s.*/\1/p')
-	printf '| %s | %s | %s | %s | %s |\n' "$len" "$bytes" "$rate" \
-		"$(fuzz_rate fast "$len")" "$(fuzz_rate lf "$len")"
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$len" "$bytes" "$rate" \
+		"$(fuzz_rate fast "$len")" "$(fuzz_rate fast "$len" -use_counters=0)" \
+		"$(fuzz_rate lf "$len")"
 done
