@@ -401,12 +401,13 @@ static void wait_for_releases(struct client *c)
 
 	pthread_mutex_lock(&fs.lock);
 	while ((h = closing_of(c, &started))) {
-		double left = h->closed_at + RELEASE_WAIT_US - trace_now_us();
+		double left;
 
 		if (started) {
 			pthread_cond_wait(&fs.released, &fs.lock);
 			continue;
 		}
+		left = h->closed_at + RELEASE_WAIT_US - trace_now_us();
 		if (left <= 0) {
 			/* Still open elsewhere: it was not the last close. */
 			forget_closer(h);
