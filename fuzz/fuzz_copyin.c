@@ -659,8 +659,7 @@ static void one_call(struct in *in)
 	 * nothing at all). */
 	f = dev ? files[who % NFILES] : NULL;
 	waking = f ? wakes(f) : NULL;
-	msi_on = f && (f->dev->irq.type == VFIO_PCI_MSI_IRQ_INDEX ||
-		       f->dev->irq.type == VFIO_PCI_MSIX_IRQ_INDEX);
+	msi_on = f && (f->dev->irq.type == VFIO_IRQ_MSI || f->dev->irq.type == VFIO_IRQ_MSIX);
 	before = digest_state(waking);
 	if (dev) {
 		rc = iemu_devfile_ioctl(f, m.proc, c->nr, at);
