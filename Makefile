@@ -22,10 +22,8 @@ CFLAGS := $(BASE_CFLAGS) $(if $(filter 1,$(SAN)),$(SANFLAGS))
 LDFLAGS := $(if $(filter 1,$(SAN)),$(SANFLAGS))
 LDLIBS := -lpthread
 
-# Debian/Ubuntu packages the build and the tests need; the optional ones
-# are installed when the archive has them (the build does without).
+# Debian/Ubuntu packages the build and the tests need.
 PACKAGES := gcc make pkg-config libcmocka-dev uthash-dev valgrind libfuse3-dev fuse3
-PACKAGES_OPTIONAL :=
 
 VERSION := 0.1.0
 
@@ -250,21 +248,14 @@ kernel-selftest: $(CMD_BIN) $(PRELOAD_LIB)
 # ---- set-up ----
 
 deps:
-	@installed() { dpkg-query -W -f='$${Status}' $$1 2>/dev/null | grep -q "install ok installed"; }; \
-	sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-	missing=""; for p in $(PACKAGES); do installed $$p || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 		$$sudo apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing </dev/null || exit 1; \
-	fi; \
-	optional=""; for p in $(PACKAGES_OPTIONAL); do \
-		installed $$p || ! apt-cache show $$p >/dev/null 2>&1 || optional="$$optional $$p"; \
-	done; \
-	if [ -n "$$optional" ]; then \
-		echo "installing (optional):$$optional"; \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$optional </dev/null || \
-			echo "could not install$$optional: going on without"; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing </dev/null; \
 	fi
 
 # The example drivers are plain programs of the VFIO/iommufd API: they

@@ -13,18 +13,7 @@
 
 PACKAGES += clang llvm libclang-rt-dev afl++
 
-# The newest clang-N from 18 on, else clang.  libFuzzer before LLVM 18
-# scans a vector of the rare features for each feature of each run
-# (llvm-project #65288 made it a bitset): for the operation target, 15%
-# of the fast build's time, and from one corpus clang 19's fast
-# build makes a third more executions than clang 14's (fuzz/README.md).
-ifndef FUZZ_CC
-FUZZ_CC := $(shell for v in 22 21 20 19 18; do \
-	command -v clang-$$v >/dev/null && { echo clang-$$v; exit; }; done; echo clang)
-endif
-# Debian 12 and Ubuntu 24.04 have clang 19 beside their default clang;
-# installed when the archive has it (make deps), not required.
-PACKAGES_OPTIONAL += clang-19 libclang-rt-19-dev
+FUZZ_CC ?= clang
 FUZZ_AFL_CC ?= afl-clang-fast
 FUZZ_DIR := build/fuzz
 FUZZ_TARGETS := ops copyin driver
