@@ -114,8 +114,9 @@ void pcifn_cfg_snapshot(struct pcifn *fn, uint8_t *out);
 void pcifn_cfg_write(struct pcifn *fn, unsigned int off, unsigned int size,
 		     uint32_t val);
 /* Write back a snapshot (PCIFN_CFG_SIZE bytes) dword by dword, as
- * pci_restore_state does: the same as 64 pcifn_cfg_write calls, under one
- * lock unless a write has an effect outside it. */
+ * pci_restore_state does: a dword that differs from its saved value is
+ * written as pcifn_cfg_write would, one already equal is left alone; under
+ * one lock unless a write has an effect outside it. */
 void pcifn_cfg_restore(struct pcifn *fn, const uint8_t *saved);
 
 /* Helpers for models: the state of the command register and of MSI. */

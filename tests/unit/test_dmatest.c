@@ -958,6 +958,30 @@ static void test_cfg_restore_from_d3hot_resets_in_order(void **state)
 	assert_false(intx_level(r));
 }
 
+/* A dword already equal to its saved value is not written, as in Linux:
+ * a write-1-to-clear status bit set in both stays set, while the dwords
+ * that differ are written back. */
+static void test_cfg_restore_leaves_equal_dwords_alone(void **state)
+{
+	struct rig *r = *state;
+	uint8_t saved[PCIFN_CFG_SIZE];
+	uint32_t bar0 = pcifn_cfg_read(r->fn, PCI_BASE_ADDRESS_0, 4);
+	uint16_t status;
+
+	pthread_mutex_lock(&r->fn->lock);
+	r->fn->cfg[PCI_STATUS + 1] |= PCI_STATUS_REC_MASTER_ABORT >> 8;
+	pthread_mutex_unlock(&r->fn->lock);
+	pcifn_cfg_snapshot(r->fn, saved);
+	pcifn_cfg_write(r->fn, PCI_BASE_ADDRESS_0, 4, 0);
+	pcifn_cfg_restore(r->fn, saved);
+	assert_int_equal(pcifn_cfg_read(r->fn, PCI_BASE_ADDRESS_0, 4), bar0);
+	status = pcifn_cfg_read(r->fn, PCI_STATUS, 2);
+	assert_true(status & PCI_STATUS_REC_MASTER_ABORT);
+	/* Written, the same dword would clear it. */
+	pcifn_cfg_write(r->fn, PCI_COMMAND, 4, pcifn_cfg_read(r->fn, PCI_COMMAND, 4));
+	assert_false(pcifn_cfg_read(r->fn, PCI_STATUS, 2) & PCI_STATUS_REC_MASTER_ABORT);
+}
+
 static void test_vendor_region_holds_the_stats(void **state)
 {
 	struct rig *r = *state;
@@ -1065,6 +1089,7 @@ int main(void)
 		T(test_pm_transition_resets_the_function),
 		T(test_cfg_restore_raises_unmasked_intx),
 		T(test_cfg_restore_from_d3hot_resets_in_order),
+		T(test_cfg_restore_leaves_equal_dwords_alone),
 		T(test_vendor_region_holds_the_stats),
 		cmocka_unit_test(test_options_are_checked),
 	};
