@@ -198,7 +198,8 @@ fuzz-smoke: $(FUZZ_LF_BIN)
 FUZZ_MAXLEN_ops := 512
 
 # RUN_BUILD=fast runs the UBSan-only build; RUN_ARGS= adds libFuzzer
-# options (for the operation target, -use_counters=0: see fuzz/README.md).
+# options (for the operation target, -use_counters=0 -shrink=1: see
+# fuzz/README.md).
 RUN_BUILD ?= lf
 RUN_ARGS ?=
 fuzz-run: $(FUZZ_DIR)/$(RUN_BUILD)/fuzz_$(TARGET)

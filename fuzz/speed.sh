@@ -4,7 +4,8 @@
 #             corpus cut to the length for 5 s: the harness and the
 #             emulator;
 #   fast    - libFuzzer, `fast` build (UBSan, edge counters of the emulator),
-#             with hit counts as features (the default) and without;
+#             with hit counts as features (the default), and without them
+#             and with -shrink=1 (the setting fuzz/README.md advises);
 #   lf      - libFuzzer, `lf` build (ASan + UBSan, comparison tracing),
 #             both fuzzing SECONDS from the corpus with -max_len=the length.
 # Usage: fuzz/speed.sh TARGET SECONDS LENGTH...
@@ -28,13 +29,13 @@ fuzz_rate() { # build length [libFuzzer options]
 }
 
 printf '%s\n' "target $t, corpus $corpus, $(nproc) cores, $secs s per libFuzzer cell"
-printf '| max_len | mean bytes run alone | alone exec/s | libFuzzer fast exec/s | fast, -use_counters=0 | libFuzzer lf exec/s |\n'
+printf '| max_len | mean bytes run alone | alone exec/s | libFuzzer fast exec/s | fast, -use_counters=0 -shrink=1 | libFuzzer lf exec/s |\n'
 printf '|---|---|---|---|---|---|\n'
 for len in "$@"; do
 	alone=$("$dir/speed/fuzz_$t" --speed 5 --max-len "$len" "$corpus" 2>/dev/null)
 	bytes=$(echo "$alone" | sed -n 's/.*inputs, \([0-9]*\) bytes.*/\1/p')
 	rate=$(echo "$alone" | sed -n 's/.* \([0-9]*\) exec\/s.*/\1/p')
 	printf '| %s | %s | %s | %s | %s | %s |\n' "$len" "$bytes" "$rate" \
-		"$(fuzz_rate fast "$len")" "$(fuzz_rate fast "$len" -use_counters=0)" \
+		"$(fuzz_rate fast "$len")" "$(fuzz_rate fast "$len" -use_counters=0 -shrink=1)" \
 		"$(fuzz_rate lf "$len")"
 done
