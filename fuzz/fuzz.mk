@@ -48,11 +48,8 @@ FUZZ_FAST_BIN := $(patsubst %,$(FUZZ_DIR)/fast/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_SP_LIB := $(patsubst %.c,$(FUZZ_DIR)/speed/obj/%.o,$(LIB_SRC))
 
 # Every fuzz build is remade when the compiler or its flags change: the
-# stamp is rewritten only then.
+# stamp (written at the end of the build rules) changes only then.
 FUZZ_STAMP := $(FUZZ_DIR)/flags.stamp
-FUZZ_STAMP_TEXT := $(FUZZ_CC) $(FUZZ_AFL_CC) $(FUZZ_CFLAGS) $(FUZZ_LIB_CFLAGS) $(FUZZ_SAN) $(FUZZ_FAST_SAN)
-$(shell mkdir -p $(FUZZ_DIR) && echo '$(FUZZ_STAMP_TEXT)' | cmp -s - $(FUZZ_STAMP) || \
-	echo '$(FUZZ_STAMP_TEXT)' >$(FUZZ_STAMP))
 
 .PHONY: fuzz fuzz-smoke fuzz-run fuzz-afl fuzz-replay fuzz-seeds fuzz-speed
 check-extra: fuzz-smoke
@@ -157,6 +154,12 @@ $(FUZZ_DIR)/speed/obj/%.o: %.c $(FUZZ_STAMP)
 
 -include $(FUZZ_LF_LIB:.o=.d) $(FUZZ_AFL_LIB:.o=.d) $(FUZZ_RP_LIB:.o=.d) $(FUZZ_FAST_LIB:.o=.d) \
 	$(FUZZ_SP_LIB:.o=.d)
+
+# The compiler and flags of every build above, for the stamp.
+FUZZ_STAMP_TEXT := $(FUZZ_CC) $(FUZZ_AFL_CC) $(FUZZ_CFLAGS) $(FUZZ_LIB_CFLAGS) $(FUZZ_SAN) \
+	$(FUZZ_FAST_SAN) $(FUZZ_FAST_COV)
+$(shell mkdir -p $(FUZZ_DIR) && echo '$(FUZZ_STAMP_TEXT)' | cmp -s - $(FUZZ_STAMP) || \
+	echo '$(FUZZ_STAMP_TEXT)' >$(FUZZ_STAMP))
 
 # ---- running ----
 
