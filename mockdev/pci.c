@@ -244,14 +244,15 @@ void pcifn_cfg_restore(struct pcifn *fn, const uint8_t *saved)
 {
 	pthread_mutex_lock(&fn->lock);
 	for (unsigned int off = 0; off < PCIFN_CFG_SIZE; off += 4) {
+		uint32_t val = get32(saved, off);
 		struct cfg_effects e;
 
 		/* Linux writes only the dwords that differ
 		 * (pci_restore_config_dword): a status bit set in both stays
 		 * set.  Most are equal, so it is also the cheap way. */
-		if (get32(fn->cfg, off) == get32(saved, off))
+		if (get32(fn->cfg, off) == val)
 			continue;
-		e = cfg_write_locked(fn, off, 4, get32(saved, off));
+		e = cfg_write_locked(fn, off, 4, val);
 		if (!e.intx_changed && !e.reset)
 			continue;
 		/* As if each dword were its own write: the effect before the
